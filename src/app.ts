@@ -1,0 +1,111 @@
+// Composition root: builds the database, clock, logger, metrics, services and HTTP server
+// from a Config and wires them by hand. No module-level state: two apps can run in one
+// process (the tests do). `start()`/`stop()` own the lifecycle, including graceful shutdown.
+
+import { accountRoutes, publicAuthRoutes } from './auth/routes.js';
+import { loadSigningSecret } from './auth/secrets.js';
+import { type AuthService, createAuthService } from './auth/service.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { connectDatabase, type Database } from './db/connect.js';
+import { loadMigrations, migrateUp } from './db/migrate.js';
+import { createTransact, type Transact } from './db/transaction.js';
+import { buildHttpServer, type HttpServer } from './http/server.js';
+import { operationsRoutes } from './observability/health.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { taskRoutes } from './tasks/routes.js';
+import { createTaskService, type TaskService } from './tasks/service.js';
+
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly database: Database;
+  readonly metrics: Metrics;
+  readonly transact: Transact;
+  readonly auth: AuthService;
+  readonly tasks: TaskService;
+  readonly http: HttpServer;
+  /** Listens on config.HOST:config.PORT; resolves to the bound address. */
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new work, finish in-flight requests, close the database. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Apply pending migrations on start (default true; `taskflow serve` does). */
+  migrate?: boolean;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const database = await connectDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    log,
+  });
+  try {
+    const migrations = loadMigrations();
+    if (options.migrate !== false) {
+      const applied = await migrateUp(database.db, migrations);
+      if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    }
+    const metrics = createMetrics(() => database.poolStats());
+    const transact = createTransact(database.db, (events) => {
+      for (const e of events) metrics.eventsAppended.inc({ type: e.type });
+    });
+    const auth = createAuthService({
+      db: database.db,
+      transact,
+      clock,
+      signingSecret: await loadSigningSecret(database.db, config.JWT_SECRET),
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    });
+    const tasks = createTaskService({ db: database.db, transact, clock });
+
+    let shuttingDown = false;
+    const http = await buildHttpServer({
+      config,
+      log,
+      metrics,
+      operations: operationsRoutes({ database, migrations, metrics, isShuttingDown: () => shuttingDown }),
+      publicApi: [
+        publicAuthRoutes(
+          auth,
+          config.RATE_LIMIT_ENABLED ? { max: config.RATE_LIMIT_AUTH_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } : false,
+        ),
+      ],
+      api: [accountRoutes(auth, database.db), taskRoutes(auth, tasks)],
+    });
+
+    let closed: Promise<void> | null = null;
+    return {
+      config,
+      log,
+      database,
+      metrics,
+      transact,
+      auth,
+      tasks,
+      http,
+      listen: () => http.listen({ port: config.PORT, host: config.HOST }),
+      close() {
+        closed ??= (async () => {
+          shuttingDown = true;
+          // fastify.close() stops accepting, waits for in-flight requests, then resolves.
+          await http.close();
+          await database.close();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

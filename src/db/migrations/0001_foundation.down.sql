@@ -1,0 +1,12 @@
+DROP TABLE IF EXISTS events;
+DROP FUNCTION IF EXISTS events_reject_update();
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS task_tags;
+DROP TABLE IF EXISTS tags;
+DROP TABLE IF EXISTS tasks;
+DROP TABLE IF EXISTS list_members;
+DROP TABLE IF EXISTS lists;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS refresh_tokens;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS app_settings;

@@ -1,0 +1,101 @@
+// CLI entry: `taskflow serve | migrate [down N] | seed --user NAME`. Parses the config once,
+// runs one command, and on SIGTERM/SIGINT shuts down gracefully within SHUTDOWN_TIMEOUT_MS.
+import { parseArgs } from 'node:util';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { connectDatabase } from './db/connect.js';
+import { migrateDown, migrateUp } from './db/migrate.js';
+import { createLogger } from './observability/logger.js';
+import { seedDemoUser } from './seed/seed.js';
+
+const USAGE = `Usage: taskflow <command>
+
+Commands:
+  serve                 start the HTTP API (default)
+  migrate               apply pending database migrations
+  migrate down <N>      roll back to migration N (0 = everything)
+  seed --user <name>    create user <name>@example.com (password "taskflow-demo") with sample tasks
+                        [--tasks <count>] (default 60)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { user: { type: 'string' }, tasks: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command = 'serve', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+
+  switch (command) {
+    case 'serve': {
+      const app = await createApp(config, { log });
+      const address = await app.listen();
+      log.info({ address, database: app.database.kind }, `TaskFlow listening on ${address}`);
+      await waitForSignal();
+      log.info('shutting down');
+      const timer = setTimeout(() => {
+        log.error('graceful shutdown timed out; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      await app.close();
+      return 0;
+    }
+    case 'migrate': {
+      const database = await connectDatabase({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.DATA_DIR,
+        poolSize: 1,
+        log,
+      });
+      try {
+        if (rest[0] === 'down') {
+          const to = Number(rest[1] ?? Number.NaN);
+          if (!Number.isInteger(to) || to < 0) throw new ConfigError('migrate down needs a target version: migrate down <N>');
+          log.info({ reverted: await migrateDown(database.db, to) }, 'migrations rolled back');
+        } else {
+          log.info({ applied: await migrateUp(database.db) }, 'migrations applied');
+        }
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'seed': {
+      if (!values.user) throw new ConfigError('seed needs --user <name>');
+      const app = await createApp(config, { log });
+      try {
+        const result = await seedDemoUser(app, values.user, Number(values.tasks ?? 60));
+        log.info(result, 'seeded');
+      } finally {
+        await app.close();
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+// `taskflow seed --user demo`: a demo account with a realistic spread of tasks (overdue,
+// today, this week, later, undated; all priorities; tags; some completed), created through
+// the task service so that every seeded task has its events like any other.
+import type { App } from '../app.js';
+import { EmailTaken } from '../errors.js';
+import type { CreateTaskInput, Priority } from '../tasks/schema.js';
+
+export const DEMO_PASSWORD = 'taskflow-demo';
+
+const TITLES = [
+  'Pay rent',
+  'Call the dentist',
+  'Renew passport',
+  'Write quarterly report',
+  'Book flights for the conference',
+  'Buy groceries',
+  'Review pull request',
+  'Plan team offsite',
+  'Water the plants',
+  'Send invoice to client',
+  'Prepare slides for Monday',
+  'Fix the leaking tap',
+  'Read chapter 4',
+  'Go for a run',
+  'Update project roadmap',
+  'Cancel unused subscription',
+];
+const TAGS = ['work', 'home', 'errands', 'finance', 'health', 'reading'];
+const PRIORITIES: Priority[] = ['none', 'none', 'low', 'medium', 'high', 'urgent'];
+
+/** Deterministic pseudo-random numbers, so two seeds of the same size look alike. */
+function* numbers(seed: number): Generator<number, never> {
+  let x = seed;
+  for (;;) {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+    yield x / 2 ** 31;
+  }
+}
+
+export async function seedDemoUser(app: App, name: string, count: number) {
+  const email = `${name}@example.com`;
+  let session: Awaited<ReturnType<App['auth']['logIn']>>;
+  try {
+    session = await app.auth.signUp({ email, password: DEMO_PASSWORD, time_zone: 'Europe/Berlin', display_name: name }, 'seed');
+  } catch (err) {
+    if (!(err instanceof EmailTaken)) throw err;
+    session = await app.auth.logIn(email, DEMO_PASSWORD);
+  }
+  const actor = { userId: session.user.id, correlationId: 'seed' };
+  const random = numbers(count + name.length);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random.next().value * xs.length)] as T;
+  const now = Date.now();
+  let completed = 0;
+  for (let i = 0; i < count; i++) {
+    const dayOffset = Math.floor(random.next().value * 30) - 10; // 10 days ago .. 20 days ahead
+    const due = new Date(now + dayOffset * 86_400_000);
+    const kind = random.next().value;
+    const input: CreateTaskInput = {
+      title: `${pick(TITLES)}${i >= TITLES.length ? ` #${i}` : ''}`,
+      description: random.next().value < 0.3 ? 'Notes:\n- first step\n- second step' : '',
+      priority: pick(PRIORITIES),
+      tags: random.next().value < 0.7 ? [pick(TAGS), ...(random.next().value < 0.3 ? [pick(TAGS)] : [])] : [],
+      ...(kind < 0.45
+        ? { due_date: due.toISOString().slice(0, 10) }
+        : kind < 0.8
+          ? {
+              due_at: `${due.toISOString().slice(0, 10)}T${String(8 + Math.floor(random.next().value * 10)).padStart(2, '0')}:00`,
+              time_zone: 'Europe/Berlin',
+            }
+          : {}),
+    };
+    const { task } = await app.tasks.createTask(actor, input);
+    if (dayOffset < 0 && random.next().value < 0.5) {
+      await app.tasks.completeTask(actor, task.id);
+      completed++;
+    }
+  }
+  return { email, password: DEMO_PASSWORD, tasks: count, completed };
+}

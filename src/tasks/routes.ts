@@ -1,0 +1,131 @@
+// HTTP surface of tasks: parse with the schemas, call the service, shape the reply.
+// No SQL, no transactions, no status codes chosen for errors here (see http/problem.ts).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AuthService } from '../auth/service.js';
+import { actorOf, authenticateHook } from '../http/authenticate.js';
+import { expectedVersion, idempotencyKey, setVersionETag } from '../http/preconditions.js';
+import { problemSchema } from '../http/problem.js';
+import { hashRequest } from '../idempotency/store.js';
+import { createTaskBody, listTasksQuery, taskIdParams, taskPageSchema, taskSchema, updateTaskBody } from './schema.js';
+import type { TaskService } from './service.js';
+
+const errors = { 401: problemSchema, 404: problemSchema, 412: problemSchema, 422: problemSchema };
+const ifMatch = z.object({ 'if-match': z.string().optional().meta({ description: 'ETag of the version you last saw' }) });
+
+export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('onRequest', authenticateHook(auth));
+
+    app.post(
+      '/tasks',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Create a task',
+          description: 'With an Idempotency-Key header, retrying the same request returns the first result.',
+          headers: z.object({ 'idempotency-key': z.string().optional() }),
+          body: createTaskBody,
+          response: { 201: taskSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const key = idempotencyKey(request);
+        const { task, replayed } = await tasks.createTask(
+          actorOf(request),
+          request.body,
+          key ? { key, requestHash: hashRequest(['POST /tasks', request.body]) } : undefined,
+        );
+        if (replayed) reply.header('idempotent-replayed', 'true');
+        setVersionETag(reply, task.version);
+        return reply.code(201).header('location', `/api/v1/tasks/${task.id}`).send(task);
+      },
+    );
+
+    app.get(
+      '/tasks',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'List tasks, newest first',
+          querystring: listTasksQuery,
+          response: { 200: taskPageSchema, ...errors },
+        },
+      },
+      async (request) => tasks.listTasks(actorOf(request), request.query),
+    );
+
+    app.get(
+      '/tasks/:id',
+      { schema: { tags: ['tasks'], summary: 'Get a task', params: taskIdParams, response: { 200: taskSchema, ...errors } } },
+      async (request, reply) => {
+        const task = await tasks.getTask(actorOf(request), request.params.id);
+        setVersionETag(reply, task.version);
+        return task;
+      },
+    );
+
+    app.patch(
+      '/tasks/:id',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Change some fields of a task',
+          description: 'Fields left out stay as they are; null clears due_date/due_at/time_zone.',
+          params: taskIdParams,
+          headers: ifMatch,
+          body: updateTaskBody,
+          response: { 200: taskSchema, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const task = await tasks.updateTask(actorOf(request), request.params.id, request.body, {
+          expectedVersion: expectedVersion(request),
+        });
+        setVersionETag(reply, task.version);
+        return task;
+      },
+    );
+
+    for (const [action, run] of [
+      ['complete', tasks.completeTask],
+      ['reopen', tasks.reopenTask],
+    ] as const) {
+      app.post(
+        `/tasks/:id/${action}`,
+        {
+          schema: {
+            tags: ['tasks'],
+            summary: action === 'complete' ? 'Complete a task' : 'Reopen a completed task',
+            description: 'Idempotent: doing it twice changes nothing the second time.',
+            params: taskIdParams,
+            headers: ifMatch,
+            response: { 200: taskSchema, ...errors },
+          },
+        },
+        async (request, reply) => {
+          const task = await run(actorOf(request), request.params.id, { expectedVersion: expectedVersion(request) });
+          setVersionETag(reply, task.version);
+          return task;
+        },
+      );
+    }
+
+    app.delete(
+      '/tasks/:id',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Delete a task',
+          params: taskIdParams,
+          headers: ifMatch,
+          response: { 204: z.void(), ...errors },
+        },
+      },
+      async (request, reply) => {
+        await tasks.deleteTask(actorOf(request), request.params.id, { expectedVersion: expectedVersion(request) });
+        return reply.code(204).send();
+      },
+    );
+  };
+}

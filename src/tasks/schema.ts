@@ -1,0 +1,93 @@
+// Contracts of the task endpoints: one Zod schema per request and response shape, the
+// single source for validation, TypeScript types, OpenAPI and (later) the web client.
+import { z } from 'zod';
+import { timeZoneSchema } from '../auth/schema.js';
+
+export const PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const;
+export const prioritySchema = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof prioritySchema>;
+
+const LOCAL_OR_OFFSET_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/** ISO 8601 date-time. With an offset it is an instant; without, local time in `time_zone`. */
+export const dueAtSchema = z
+  .string()
+  .regex(LOCAL_OR_OFFSET_DATETIME, { message: 'must be an ISO 8601 date-time such as 2026-12-01T09:00 or 2026-12-01T09:00:00Z' })
+  .refine((s) => !Number.isNaN(Date.parse(/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? s : `${s}Z`)), { message: 'is not a real date-time' })
+  .meta({ example: '2026-12-01T09:00' });
+
+export const dueDateSchema = z.iso.date({ message: 'must be a date in the form YYYY-MM-DD' }).meta({ example: '2026-12-01' });
+
+export const tagNameSchema = z
+  .string()
+  .transform((s) => s.trim().replace(/^#/, ''))
+  .pipe(z.string().min(1, { message: 'must not be empty' }).max(100, { message: 'must be at most 100 characters' }));
+
+const title = z.string().trim().min(1, { message: 'must not be empty' }).max(500, { message: 'must be at most 500 characters' });
+const description = z.string().max(20_000, { message: 'must be at most 20000 characters' });
+const tags = z.array(tagNameSchema).max(50, { message: 'at most 50 tags' });
+
+export const createTaskBody = z
+  .object({
+    title,
+    description: description.optional(),
+    list_id: z.uuid().optional(),
+    due_date: dueDateSchema.nullish(),
+    due_at: dueAtSchema.nullish(),
+    time_zone: timeZoneSchema.nullish(),
+    priority: prioritySchema.optional(),
+    tags: tags.optional(),
+  })
+  .strict();
+export type CreateTaskInput = z.infer<typeof createTaskBody>;
+
+export const updateTaskBody = z
+  .object({
+    title: title.optional(),
+    description: description.optional(),
+    due_date: dueDateSchema.nullish(),
+    due_at: dueAtSchema.nullish(),
+    time_zone: timeZoneSchema.nullish(),
+    priority: prioritySchema.optional(),
+    tags: tags.optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'at least one field must be given' });
+export type UpdateTaskInput = z.infer<typeof updateTaskBody>;
+
+export const taskSchema = z
+  .object({
+    id: z.uuid(),
+    list_id: z.uuid(),
+    title: z.string(),
+    description: z.string(),
+    due_date: z.string().nullable().meta({ description: 'All-day due date (YYYY-MM-DD)' }),
+    due_at: z.iso.datetime().nullable().meta({ description: 'Due instant (UTC)' }),
+    time_zone: z.string().nullable().meta({ description: 'IANA zone the due time was set in' }),
+    priority: prioritySchema,
+    tags: z.array(z.string()),
+    status: z.enum(['open', 'completed']),
+    completed_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'Task' });
+export type TaskView = z.infer<typeof taskSchema>;
+
+export const listTasksQuery = z
+  .object({
+    status: z.enum(['open', 'completed', 'all']).default('open'),
+    list_id: z.uuid().optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type ListTasksQuery = z.infer<typeof listTasksQuery>;
+
+export const taskPageSchema = z.object({
+  items: z.array(taskSchema),
+  next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
+});
+
+export const taskIdParams = z.object({ id: z.uuid({ message: 'must be a task id (uuid)' }) });

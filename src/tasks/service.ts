@@ -1,0 +1,289 @@
+// Task use cases. Each mutation is one transaction: scope check through the list access
+// rules, state write, one event (DESIGN §1). Reads go through the same scoping, so another
+// user's task is indistinguishable from a missing one.
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { DB, TaskRow } from '../db/tables.js';
+import type { Transact, Tx } from '../db/transaction.js';
+import { NotFound, ValidationFailed, VersionConflict } from '../errors.js';
+import { appendEvents } from '../events/append-events.js';
+import type { Actor, EventType } from '../events/types.js';
+import { claimIdempotencyKey, type IdempotencyRequest, saveIdempotentResponse } from '../idempotency/store.js';
+import { accessibleListIds, writableListIds } from '../lists/access.js';
+import { resolveTags, setTaskTags } from '../tags/service.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { diffTask, normalizeTagNames, priorityToRank, rankToPriority, resolveDue, type TaskState } from './domain.js';
+import type { CreateTaskInput, ListTasksQuery, TaskView, UpdateTaskInput } from './schema.js';
+
+type Q = Kysely<DB> | Tx['q'];
+type TaskRowWithTags = TaskRow & { tags: string[] };
+
+export interface TaskServiceDeps {
+  db: Kysely<DB>;
+  transact: Transact;
+  clock: Clock;
+}
+
+export interface MutationOptions {
+  /** The version the client last saw (If-Match); a different current version → 412. */
+  expectedVersion?: number | undefined;
+}
+
+export type TaskService = ReturnType<typeof createTaskService>;
+
+export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
+  async function createTask(
+    actor: Actor,
+    input: CreateTaskInput,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ task: TaskView; replayed: boolean }> {
+    return transact(async (tx) => {
+      if (idempotency) {
+        const stored = await claimIdempotencyKey(tx, actor.userId, idempotency);
+        if (stored) return { task: stored.body as TaskView, replayed: true };
+      }
+      const now = clock.now();
+      const list = await writableList(tx.q, actor.userId, input.list_id);
+      const due = resolveDue({ due_date: null, due_at: null, time_zone: null }, input, await userTimeZone(tx.q, actor.userId));
+      const tags = await resolveTags(tx, actor, now, normalizeTagNames(input.tags ?? []));
+      const id = randomUUID();
+      await tx.q
+        .insertInto('tasks')
+        .values({
+          id,
+          list_id: list.id,
+          created_by: actor.userId,
+          title: input.title,
+          description: input.description ?? '',
+          ...due,
+          priority: priorityToRank(input.priority ?? 'none'),
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await setTaskTags(
+        tx,
+        id,
+        tags.map((t) => t.id),
+      );
+      const row = await loadTask(tx.q, actor.userId, id);
+      await appendTaskEvent(tx, actor, now, list.owner_id, row, 'task.created', toState(row));
+      const task = toView(row);
+      if (idempotency) await saveIdempotentResponse(tx, actor.userId, idempotency.key, { status: 201, body: task });
+      return { task, replayed: false };
+    });
+  }
+
+  async function getTask(actor: Actor, id: string): Promise<TaskView> {
+    return toView(await loadTask(db, actor.userId, id));
+  }
+
+  async function listTasks(actor: Actor, query: ListTasksQuery): Promise<{ items: TaskView[]; next_cursor: string | null }> {
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    let q = selectTasks(db, actor.userId);
+    if (query.status !== 'all') q = q.where('tasks.status', '=', query.status);
+    if (query.list_id) q = q.where('tasks.list_id', '=', query.list_id);
+    if (after) {
+      q = q.where((eb) => eb(eb.refTuple('tasks.created_at', 'tasks.id'), '<', eb.tuple(new Date(after.createdAt), after.id)));
+    }
+    const rows = await q
+      .orderBy('tasks.created_at', 'desc')
+      .orderBy('tasks.id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toView),
+      next_cursor:
+        rows.length > query.limit && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  async function updateTask(actor: Actor, id: string, patch: UpdateTaskInput, options: MutationOptions = {}) {
+    return mutate(actor, id, options, 'task.updated', async (tx, row, now) => {
+      const before = toState(row);
+      const due = resolveDue(before, patch, await userTimeZone(tx.q, actor.userId));
+      const tags = patch.tags ? await resolveTags(tx, actor, now, normalizeTagNames(patch.tags)) : null;
+      const after: TaskState = {
+        ...before,
+        ...due,
+        title: patch.title ?? before.title,
+        description: patch.description ?? before.description,
+        priority: patch.priority ?? before.priority,
+        tags: tags ? tags.map((t) => t.name) : before.tags,
+      };
+      const changes = diffTask(before, after);
+      if (!changes) return null;
+      await tx.q
+        .updateTable('tasks')
+        .set({
+          title: after.title,
+          description: after.description,
+          due_date: after.due_date,
+          due_at: after.due_at,
+          time_zone: after.time_zone,
+          priority: priorityToRank(after.priority),
+        })
+        .where('id', '=', id)
+        .execute();
+      if (tags)
+        await setTaskTags(
+          tx,
+          id,
+          tags.map((t) => t.id),
+        );
+      return changes;
+    });
+  }
+
+  async function completeTask(actor: Actor, id: string, options: MutationOptions = {}) {
+    return mutate(actor, id, options, 'task.completed', async (tx, row, now) => {
+      if (row.status === 'completed') return null;
+      await tx.q.updateTable('tasks').set({ status: 'completed', completed_at: now }).where('id', '=', id).execute();
+      return { completed_at: now.toISOString() };
+    });
+  }
+
+  async function reopenTask(actor: Actor, id: string, options: MutationOptions = {}) {
+    return mutate(actor, id, options, 'task.reopened', async (tx, row) => {
+      if (row.status === 'open') return null;
+      await tx.q.updateTable('tasks').set({ status: 'open', completed_at: null }).where('id', '=', id).execute();
+      return { previous_completed_at: row.completed_at?.toISOString() ?? null };
+    });
+  }
+
+  async function deleteTask(actor: Actor, id: string, options: MutationOptions = {}): Promise<void> {
+    await transact(async (tx) => {
+      const { row, ownerId } = await lockTask(tx, actor.userId, id, options);
+      const now = clock.now();
+      // The event keeps the full last state, so history stays readable and restore works.
+      await appendTaskEvent(tx, actor, now, ownerId, { ...row, version: row.version + 1 }, 'task.deleted', toState(row));
+      await tx.q.deleteFrom('tasks').where('id', '=', id).execute();
+    });
+  }
+
+  /**
+   * The shared shape of every single-task mutation: lock the row (scoped, If-Match checked),
+   * let `change` write state and say what changed, then bump the version and append the
+   * event. A change that changes nothing returns the task untouched and appends nothing.
+   */
+  async function mutate(
+    actor: Actor,
+    id: string,
+    options: MutationOptions,
+    type: EventType,
+    change: (tx: Tx, row: TaskRowWithTags, now: Date) => Promise<object | null>,
+  ): Promise<TaskView> {
+    return transact(async (tx) => {
+      const { row, ownerId } = await lockTask(tx, actor.userId, id, options);
+      const now = clock.now();
+      const data = await change(tx, row, now);
+      if (!data) return toView(row);
+      await tx.q
+        .updateTable('tasks')
+        .set((eb) => ({ version: eb('version', '+', 1), updated_at: now }))
+        .where('id', '=', id)
+        .execute();
+      const updated = await loadTask(tx.q, actor.userId, id);
+      await appendTaskEvent(tx, actor, now, ownerId, updated, type, data);
+      return toView(updated);
+    });
+  }
+
+  return { createTask, getTask, listTasks, updateTask, completeTask, reopenTask, deleteTask };
+}
+
+function selectTasks(q: Q, userId: string) {
+  return q
+    .selectFrom('tasks')
+    .selectAll('tasks')
+    .select(
+      sql<string[]>`coalesce((
+        SELECT array_agg(tags.name ORDER BY lower(tags.name))
+        FROM task_tags JOIN tags ON tags.id = task_tags.tag_id
+        WHERE task_tags.task_id = tasks.id), '{}')`.as('tags'),
+    )
+    .where('tasks.list_id', 'in', accessibleListIds(q, userId));
+}
+
+async function loadTask(q: Q, userId: string, id: string): Promise<TaskRowWithTags> {
+  const row = await selectTasks(q, userId).where('tasks.id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFound(`Task ${id} not found`);
+  return row;
+}
+
+/** Locks the task for this transaction (FOR UPDATE) if the user may change it. */
+async function lockTask(tx: Tx, userId: string, id: string, options: MutationOptions) {
+  const locked = await tx.q
+    .selectFrom('tasks')
+    .innerJoin('lists', 'lists.id', 'tasks.list_id')
+    .select(['tasks.id', 'lists.owner_id'])
+    .where('tasks.id', '=', id)
+    .where('tasks.list_id', 'in', writableListIds(tx.q, userId))
+    .forUpdate('tasks')
+    .executeTakeFirst();
+  if (!locked) throw new NotFound(`Task ${id} not found`);
+  const row = await loadTask(tx.q, userId, id);
+  if (options.expectedVersion !== undefined && options.expectedVersion !== row.version) {
+    throw new VersionConflict(`Task ${id} is at version ${row.version}, not ${options.expectedVersion}`, {
+      extra: { current_version: row.version },
+    });
+  }
+  return { row, ownerId: locked.owner_id };
+}
+
+async function writableList(q: Q, userId: string, listId: string | undefined) {
+  let query = q.selectFrom('lists').select(['id', 'owner_id']).where('id', 'in', writableListIds(q, userId));
+  query = listId ? query.where('id', '=', listId) : query.where('is_inbox', '=', true).where('owner_id', '=', userId);
+  const list = await query.executeTakeFirst();
+  if (!list) {
+    throw new ValidationFailed(`List ${listId} not found`, { errors: [{ field: 'list_id', message: 'no such list' }] });
+  }
+  return list;
+}
+
+async function userTimeZone(q: Q, userId: string): Promise<string> {
+  const row = await q.selectFrom('users').select('time_zone').where('id', '=', userId).executeTakeFirst();
+  return row?.time_zone ?? 'UTC';
+}
+
+async function appendTaskEvent(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  ownerId: string,
+  row: { id: string; version: number },
+  type: EventType,
+  data: object,
+) {
+  await appendEvents(tx, actor, now, [
+    { type, aggregateType: 'task', aggregateId: row.id, aggregateVersion: row.version, userId: ownerId, data: { ...data } },
+  ]);
+}
+
+function toState(row: TaskRowWithTags): TaskState {
+  return {
+    list_id: row.list_id,
+    title: row.title,
+    description: row.description,
+    due_date: row.due_date,
+    due_at: row.due_at?.toISOString() ?? null,
+    time_zone: row.time_zone,
+    priority: rankToPriority(row.priority),
+    tags: row.tags,
+    status: row.status,
+    completed_at: row.completed_at?.toISOString() ?? null,
+  };
+}
+
+export function toView(row: TaskRowWithTags): TaskView {
+  return {
+    id: row.id,
+    ...toState(row),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    version: row.version,
+  };
+}
