@@ -16,7 +16,9 @@ const integration = (database: 'pglite' | 'postgres') => ({
 
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    // .ci/run asks for a JSON report too, to print one closing "N passed, N failed" line.
+    reporters: process.env.VITEST_JSON ? ['default', 'json'] : ['default'],
+    ...(process.env.VITEST_JSON ? { outputFile: { json: process.env.VITEST_JSON } } : {}),
     projects: [{ test: { name: 'unit', include: ['src/**/*.test.ts'] } }, integration('pglite'), integration('postgres')],
   },
 });
