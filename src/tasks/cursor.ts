@@ -1,5 +1,5 @@
 // Opaque keyset cursors: base64url JSON of the last row's sort key. A malformed cursor is
-// the client's mistake (400), never a 500.
+// the client's mistake (422 naming query.cursor), never a 500.
 import { z } from 'zod';
 import { ValidationFailed } from '../errors.js';
 
@@ -15,7 +15,7 @@ export function decodeCursor(s: string): TaskCursor {
     return cursorShape.parse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
   } catch {
     throw new ValidationFailed('The cursor is not one this API returned', {
-      errors: [{ field: 'cursor', message: 'is malformed' }],
+      errors: [{ field: 'query.cursor', message: 'is malformed' }],
     });
   }
 }

@@ -9,11 +9,23 @@ export type Priority = z.infer<typeof prioritySchema>;
 
 const LOCAL_OR_OFFSET_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
+/** True when the date-time's calendar fields exist (no 30 February, no 25:00). */
+function isRealDateTime(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  // Date.UTC rolls 30 Feb over to 2 Mar: a real date survives the round trip unchanged.
+  return (
+    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && sec < 60
+  );
+}
+
 /** ISO 8601 date-time. With an offset it is an instant; without, local time in `time_zone`. */
 export const dueAtSchema = z
   .string()
   .regex(LOCAL_OR_OFFSET_DATETIME, { message: 'must be an ISO 8601 date-time such as 2026-12-01T09:00 or 2026-12-01T09:00:00Z' })
-  .refine((s) => !Number.isNaN(Date.parse(/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? s : `${s}Z`)), { message: 'is not a real date-time' })
+  .refine(isRealDateTime, { message: 'is not a real date-time' })
   .meta({ example: '2026-12-01T09:00' });
 
 export const dueDateSchema = z.iso.date({ message: 'must be a date in the form YYYY-MM-DD' }).meta({ example: '2026-12-01' });
