@@ -58,6 +58,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
 
+  // Graceful shutdown: once closing, answer in-flight requests with `Connection: close`,
+  // or keep-alive clients hold their sockets (and so close()) open until the idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

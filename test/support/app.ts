@@ -3,6 +3,7 @@
 import { describe, inject } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
+import type { Consumer } from '../../src/events/consumer.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { copyTemplate, type DatabaseCopy, testDatabaseKind } from './databases.js';
@@ -20,7 +21,8 @@ export interface TestApp {
   database: DatabaseCopy;
   /** The environment the app was configured from (reuse it to restart on the same data). */
   env: Record<string, string>;
-  close(): Promise<void>;
+  /** Closes the app and drops its database copy, unless kept or passed in by the caller. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 export interface TestAppOptions {
@@ -28,6 +30,10 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Reuse an existing database copy (restart tests). */
   database?: DatabaseCopy;
+  /** Consumers to run besides the built-in ones. */
+  extraConsumers?: Consumer[];
+  /** Start the consumer runner as `serve` does (default: when RUN_WORKERS is not false). */
+  workers?: boolean;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -42,13 +48,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   };
   const config = loadConfig(env);
-  const app = await createApp(config, { log: createLogger('silent'), ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await createApp(config, {
+    log: createLogger('silent'),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.extraConsumers ? { extraConsumers: options.extraConsumers } : {}),
+  });
+  if (options.workers ?? config.RUN_WORKERS) await app.startWorkers();
   return {
     app,
     database,
     env,
-    close: async () => {
+    close: async ({ keepDatabase = false } = {}) => {
       await app.close();
+      if (!options.database && !keepDatabase) await database.drop();
     },
   };
 }
