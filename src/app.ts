@@ -10,6 +10,12 @@ import type { Config } from './config.js';
 import { connectDatabase, type Database } from './db/connect.js';
 import { loadMigrations, migrateUp } from './db/migrate.js';
 import { createTransact, type Transact } from './db/transaction.js';
+import { adminEventRoutes } from './events/admin-routes.js';
+import { createConsumerMetrics } from './events/consumer-metrics.js';
+import type { Consumer } from './events/consumer.js';
+import { type ConsumerRunner, createConsumerRunner } from './events/consumer-runner.js';
+import { builtInConsumers } from './events/consumers.js';
+import { archiveEvents } from './events/retention.js';
 import { buildHttpServer, type HttpServer } from './http/server.js';
 import { operationsRoutes } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -26,9 +32,12 @@ export interface App {
   readonly auth: AuthService;
   readonly tasks: TaskService;
   readonly http: HttpServer;
+  readonly consumers: ConsumerRunner;
   /** Listens on config.HOST:config.PORT; resolves to the bound address. */
   listen(): Promise<string>;
-  /** Graceful stop: refuse new work, finish in-flight requests, close the database. */
+  /** Starts the event consumers (and retention), as `serve` and `worker` do. */
+  startWorkers(): Promise<void>;
+  /** Graceful stop: refuse new work, finish in-flight requests and the consumer batch, close the database. */
   close(): Promise<void>;
 }
 
@@ -37,6 +46,8 @@ export interface AppOptions {
   log?: Logger;
   /** Apply pending migrations on start (default true; `taskflow serve` does). */
   migrate?: boolean;
+  /** Consumers to run besides the built-in ones (embedding TaskFlow; tests of the runtime). */
+  extraConsumers?: Consumer[];
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -55,8 +66,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
     const metrics = createMetrics(() => database.poolStats());
+    // Filled once the runner exists: a local commit that appended events wakes it at once.
+    let onEventsCommitted = () => {};
     const transact = createTransact(database.db, (events) => {
       for (const e of events) metrics.eventsAppended.inc({ type: e.type });
+      onEventsCommitted();
     });
     const auth = createAuthService({
       db: database.db,
@@ -67,20 +81,42 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     });
     const tasks = createTaskService({ db: database.db, transact, clock });
+    const consumerList = [...builtInConsumers({}), ...(options.extraConsumers ?? [])];
+    const consumers = createConsumerRunner({
+      database,
+      transact,
+      clock,
+      log,
+      consumers: consumerList,
+      metrics: createConsumerMetrics(metrics.registry, () => consumers.lag()),
+      options: { pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS },
+    });
+    onEventsCommitted = consumers.nudge;
+    let retentionTimer: NodeJS.Timeout | null = null;
 
     let shuttingDown = false;
     const http = await buildHttpServer({
       config,
       log,
       metrics,
-      operations: operationsRoutes({ database, migrations, metrics, isShuttingDown: () => shuttingDown }),
+      operations: operationsRoutes({
+        database,
+        migrations,
+        metrics,
+        isShuttingDown: () => shuttingDown,
+        consumersHealthy: consumers.isHealthy,
+      }),
       publicApi: [
         publicAuthRoutes(
           auth,
           config.RATE_LIMIT_ENABLED ? { max: config.RATE_LIMIT_AUTH_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS } : false,
         ),
       ],
-      api: [accountRoutes(auth, database.db), taskRoutes(auth, tasks)],
+      api: [
+        accountRoutes(auth, database.db),
+        taskRoutes(auth, tasks),
+        adminEventRoutes(auth, database.db, consumers),
+      ],
     });
 
     let closed: Promise<void> | null = null;
@@ -93,12 +129,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       auth,
       tasks,
       http,
+      consumers,
       listen: () => http.listen({ port: config.PORT, host: config.HOST }),
+      async startWorkers() {
+        await consumers.start();
+        const retentionDays = config.EVENT_RETENTION_DAYS;
+        if (retentionDays && !retentionTimer) {
+          const archive = () =>
+            archiveEvents(database.db, new Date(clock.now().getTime() - retentionDays * 86_400_000)).then(
+              (moved) => moved > 0 && log.info({ moved }, 'events archived'),
+              (err: unknown) => log.error({ err }, 'event archiving failed'),
+            );
+          retentionTimer = setInterval(archive, 3600_000);
+          retentionTimer.unref();
+          void archive();
+        }
+      },
       close() {
         closed ??= (async () => {
           shuttingDown = true;
           // fastify.close() stops accepting, waits for in-flight requests, then resolves.
           await http.close();
+          if (retentionTimer) clearInterval(retentionTimer);
+          // The batch in progress commits with its checkpoint before the database closes.
+          await consumers.stop();
           await database.close();
         })();
         return closed;

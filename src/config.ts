@@ -39,6 +39,10 @@ export const configSchema = z.object({
     ),
   /** Run event consumers and the scheduler in `serve` (the worker issue). */
   RUN_WORKERS: bool.default(true),
+  /** Unset → events are kept forever; else older handled events move to events_archive. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  /** Safety-net poll of the consumer runner when no NOTIFY arrives. */
+  CONSUMER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   NATS_URL: z.string().optional(),
   KAFKA_BROKERS: z.string().optional(),

@@ -5,13 +5,17 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/connect.js';
 import { migrateDown, migrateUp } from './db/migrate.js';
+import { archiveEvents } from './events/retention.js';
 import { createLogger } from './observability/logger.js';
 import { seedDemoUser } from './seed/seed.js';
 
 const USAGE = `Usage: taskflow <command>
 
 Commands:
-  serve                 start the HTTP API (default)
+  serve                 start the HTTP API, plus the event consumers unless RUN_WORKERS=false (default)
+  worker                run only the event consumers (scale them apart from the API)
+  admin grant <email>   give a user the admin role (dead-letter endpoints); they log in again
+  archive-events        move events older than EVENT_RETENTION_DAYS to events_archive now
   migrate               apply pending database migrations
   migrate down <N>      roll back to migration N (0 = everything)
   seed --user <name>    create user <name>@example.com (password "taskflow-demo") with sample tasks
@@ -33,10 +37,15 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
 
   switch (command) {
-    case 'serve': {
+    case 'serve':
+    case 'worker': {
       const app = await createApp(config, { log });
-      const address = await app.listen();
-      log.info({ address, database: app.database.kind }, `TaskFlow listening on ${address}`);
+      if (command === 'serve') {
+        const address = await app.listen();
+        log.info({ address, database: app.database.kind }, `TaskFlow listening on ${address}`);
+      }
+      if (command === 'worker' || config.RUN_WORKERS) await app.startWorkers();
+      if (command === 'worker') log.info({ database: app.database.kind }, 'TaskFlow worker running');
       await waitForSignal();
       log.info('shutting down');
       const timer = setTimeout(() => {
@@ -45,6 +54,29 @@ async function main(argv: string[]): Promise<number> {
       }, config.SHUTDOWN_TIMEOUT_MS);
       timer.unref();
       await app.close();
+      return 0;
+    }
+    case 'admin': {
+      const email = rest[1];
+      if (rest[0] !== 'grant' || !email) throw new ConfigError('usage: taskflow admin grant <email>');
+      const app = await createApp(config, { log });
+      try {
+        await app.auth.grantAdmin(email);
+        log.info({ email }, 'admin role granted');
+      } finally {
+        await app.close();
+      }
+      return 0;
+    }
+    case 'archive-events': {
+      if (!config.EVENT_RETENTION_DAYS) throw new ConfigError('set EVENT_RETENTION_DAYS to archive events');
+      const app = await createApp(config, { log });
+      try {
+        const cutoff = new Date(Date.now() - config.EVENT_RETENTION_DAYS * 86_400_000);
+        log.info({ moved: await archiveEvents(app.database.db, cutoff), cutoff }, 'events archived');
+      } finally {
+        await app.close();
+      }
       return 0;
     }
     case 'migrate': {

@@ -260,7 +260,35 @@ export function createAuthService(deps: AuthDeps) {
     if (result.numUpdatedRows === 0n) throw new NotFound('API token not found');
   }
 
-  return { signUp, logIn, refresh, logOut, authenticate, getMe, updateMe, createApiToken, listApiTokens, revokeApiToken };
+  /** Operator action (CLI): makes a user an admin; takes effect at their next log-in. */
+  async function grantAdmin(email: string): Promise<void> {
+    await transact(async (tx) => {
+      const user = await tx.q
+        .updateTable('users')
+        .set({ role: 'admin', updated_at: clock.now() })
+        .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+        .returning('id')
+        .executeTakeFirst();
+      if (!user) throw new NotFound(`No user with email ${email}`);
+      const version = await tx.q
+        .selectFrom('events')
+        .select((eb) => eb.fn.max('aggregate_version').as('v'))
+        .where('aggregate_id', '=', user.id)
+        .executeTakeFirst();
+      await appendEvents(tx, { userId: user.id, correlationId: 'cli' }, clock.now(), [
+        {
+          type: 'user.role_changed',
+          aggregateType: 'user',
+          aggregateId: user.id,
+          aggregateVersion: (version?.v ?? 0) + 1,
+          userId: user.id,
+          data: { role: 'admin' },
+        },
+      ]);
+    });
+  }
+
+  return { grantAdmin, signUp, logIn, refresh, logOut, authenticate, getMe, updateMe, createApiToken, listApiTokens, revokeApiToken };
 }
 
 function apiTokenView(row: {

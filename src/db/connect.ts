@@ -57,16 +57,35 @@ async function connectPostgres(url: string, { poolSize, log }: ConnectOptions): 
     kind: 'postgres',
     db,
     async listen(channel, onNotify) {
-      // A dedicated client outside the pool: LISTEN is per session.
-      const client = new pg.Client({ connectionString: url, types });
-      await client.connect();
-      client.on('notification', (n) => {
-        if (n.channel === channel) onNotify(n.payload ?? '');
-      });
-      client.on('error', (err) => log.warn({ err, channel }, 'LISTEN connection failed'));
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // A dedicated client outside the pool (LISTEN is per session), re-connected with
+      // jittered backoff when it drops. A notification is only a hint: after every
+      // (re)connect the subscriber is nudged once, since notifications sent while we were
+      // away are lost (pg-boss and graphile-worker do the same).
+      let client: pg.Client | null = null;
+      let stopped = false;
+      let attempt = 0;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: url, types });
+        c.on('notification', (n) => {
+          if (n.channel === channel) onNotify(n.payload ?? '');
+        });
+        c.on('error', (err) => log.warn({ err, channel }, 'LISTEN connection failed'));
+        c.on('end', () => {
+          if (stopped) return;
+          client = null;
+          const delay = Math.min(30_000, 250 * 2 ** attempt++) * (0.5 + Math.random());
+          setTimeout(() => void connect().catch(() => undefined), delay).unref();
+        });
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = c;
+        attempt = 0;
+        onNotify('');
+      };
+      await connect();
       return async () => {
-        await client.end().catch(() => undefined);
+        stopped = true;
+        await client?.end().catch(() => undefined);
       };
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

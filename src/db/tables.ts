@@ -123,6 +123,42 @@ export interface EventsTable {
   tx_id: ColumnType<string, never, never>;
 }
 
+export interface ConsumerCheckpointsTable {
+  consumer: string;
+  partition: number;
+  tx_id: string;
+  seq: string;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface DeadLettersTable {
+  id: string;
+  consumer: string;
+  event_seq: string;
+  event_id: string;
+  event_type: string;
+  error: string;
+  attempts: number;
+  first_failed_at: Timestamp;
+  last_failed_at: Timestamp;
+  status: Generated<'pending' | 'resolved'>;
+  resolved_at: Timestamp | null;
+}
+
+export interface ProcessedEventsTable {
+  consumer: string;
+  event_id: string;
+  processed_at: DefaultedTimestamp;
+}
+
+export interface EventsArchiveTable extends Omit<EventsTable, 'seq' | 'tx_id' | 'data' | 'schema_version'> {
+  seq: string;
+  tx_id: string;
+  data: unknown;
+  schema_version: number;
+  archived_at: DefaultedTimestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   app_settings: AppSettingsTable;
@@ -136,6 +172,10 @@ export interface DB {
   task_tags: TaskTagsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
+  consumer_checkpoints: ConsumerCheckpointsTable;
+  dead_letters: DeadLettersTable;
+  processed_events: ProcessedEventsTable;
+  events_archive: EventsArchiveTable;
 }
 
 export type TaskRow = Selectable<TasksTable>;

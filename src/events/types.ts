@@ -7,8 +7,10 @@ export const EVENT_TYPES = [
   'task.completed',
   'task.reopened',
   'task.deleted',
+  'task.restored',
   'tag.created',
   'user.registered',
+  'user.role_changed',
   'list.created',
 ] as const;
 

@@ -18,6 +18,7 @@ export function operationsRoutes(deps: {
   migrations: Migration[];
   metrics: Metrics;
   isShuttingDown: () => boolean;
+  consumersHealthy: () => boolean;
 }): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -41,6 +42,7 @@ export function operationsRoutes(deps: {
         } catch (err) {
           checks.database = { ok: false, detail: (err as Error).message };
         }
+        checks.consumers = deps.consumersHealthy() ? { ok: true } : { ok: false, detail: 'consumer loop stalled' };
         checks.accepting = deps.isShuttingDown() ? { ok: false, detail: 'shutting down' } : { ok: true };
         const ok = Object.values(checks).every((c) => c.ok);
         return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });

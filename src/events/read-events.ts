@@ -1,0 +1,63 @@
+// Reads a consumer's next batch of events: those after its checkpoint in (tx_id, seq)
+// order, and only from transactions older than every transaction still running.
+//
+// Why the xmin gate: `seq` is allocated at INSERT but becomes visible at COMMIT, so with
+// concurrent writers seq 11 can commit before seq 10. A reader that remembers "last seq"
+// and asks for `seq > 10`... would skip 10 forever once it had seen 11. Ordering by the
+// writing transaction's id and reading only below pg_snapshot_xmin (the oldest xid still
+// in progress) means every event we can see sorts before any event we cannot see yet, so
+// the checkpoint never jumps over a late commit. (The same technique as Emmett and Marten.)
+// Cost: one long-running writing transaction anywhere in the cluster holds every consumer
+// back — keep transactions short and watch taskflow_consumer_lag_seconds.
+import { sql } from 'kysely';
+import type { Tx } from '../db/transaction.js';
+import { toStoredEvent } from './append-events.js';
+import type { StoredEvent } from './types.js';
+
+export interface Position {
+  txId: string;
+  seq: string;
+}
+
+export const START: Position = { txId: '0', seq: '0' };
+
+type EventRecord = Parameters<typeof toStoredEvent>[0];
+
+// tx_id as text: xid8 has no JS parser of its own on either database.
+const EVENT_COLUMNS = sql.raw(
+  'seq, event_id, type, user_id, actor_id, aggregate_type, aggregate_id, aggregate_version, ' +
+    'correlation_id, causation_id, occurred_at, data, schema_version, tx_id::text AS tx_id',
+);
+
+export async function readEventById(q: Tx['q'], eventId: string): Promise<StoredEvent | null> {
+  const result = await sql<EventRecord>`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ${eventId}`.execute(q);
+  const row = result.rows[0];
+  return row ? toStoredEvent(row) : null;
+}
+
+/**
+ * `AND <event is in this partition>`, or nothing for an unpartitioned consumer. hashtext()
+ * is stable across processes and versions; the double modulo keeps negative hashes in range.
+ */
+export function partitionFilter({ index, count }: { index: number; count: number }) {
+  return count > 1 ? sql`AND ((hashtext(aggregate_id::text)::bigint % ${count}) + ${count}) % ${count} = ${index}` : sql``;
+}
+
+export interface ReadOptions {
+  after: Position;
+  limit: number;
+  /** Only events whose aggregate hashes into this partition. */
+  partition: { index: number; count: number };
+}
+
+export async function readEventsAfter(q: Tx['q'], { after, limit, partition }: ReadOptions): Promise<StoredEvent[]> {
+  const result = await sql<EventRecord>`
+    SELECT ${EVENT_COLUMNS}
+    FROM events
+    WHERE (tx_id, seq) > (${after.txId}::xid8, ${after.seq}::bigint)
+      AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+      ${partitionFilter(partition)}
+    ORDER BY tx_id, seq
+    LIMIT ${limit}`.execute(q);
+  return result.rows.map(toStoredEvent);
+}
