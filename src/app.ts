@@ -2,6 +2,8 @@
 // from a Config and wires them by hand. No module-level state: two apps can run in one
 // process (the tests do). `start()`/`stop()` own the lifecycle, including graceful shutdown.
 
+import { activityRoutes } from './activity/routes.js';
+import { createActivityService } from './activity/service.js';
 import { accountRoutes, publicAuthRoutes } from './auth/routes.js';
 import { loadSigningSecret } from './auth/secrets.js';
 import { type AuthService, createAuthService } from './auth/service.js';
@@ -11,8 +13,8 @@ import { connectDatabase, type Database } from './db/connect.js';
 import { loadMigrations, migrateUp } from './db/migrate.js';
 import { createTransact, type Transact } from './db/transaction.js';
 import { adminEventRoutes } from './events/admin-routes.js';
-import { createConsumerMetrics } from './events/consumer-metrics.js';
 import type { Consumer } from './events/consumer.js';
+import { createConsumerMetrics } from './events/consumer-metrics.js';
 import { type ConsumerRunner, createConsumerRunner } from './events/consumer-runner.js';
 import { builtInConsumers } from './events/consumers.js';
 import { archiveEvents } from './events/retention.js';
@@ -81,6 +83,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     });
     const tasks = createTaskService({ db: database.db, transact, clock });
+    const activity = createActivityService({ db: database.db, transact, clock, tasks });
     const consumerList = [...builtInConsumers({}), ...(options.extraConsumers ?? [])];
     const consumers = createConsumerRunner({
       database,
@@ -115,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       api: [
         accountRoutes(auth, database.db),
         taskRoutes(auth, tasks),
+        activityRoutes(auth, activity),
         adminEventRoutes(auth, database.db, consumers),
       ],
     });

@@ -63,6 +63,18 @@ export class EmailTaken extends Conflict {
   override readonly code = 'email_taken';
 }
 
+/** Undoing a change whose fields have changed again since; `errors` names those fields. */
+export class RevertConflict extends Conflict {
+  override readonly code = 'revert_conflict';
+}
+
+/** Only some events can be undone (today: task.updated). */
+export class NotRevertible extends AppError {
+  readonly status = 422;
+  readonly code = 'not_revertible';
+  override readonly title = 'Event cannot be reverted';
+}
+
 export class IdempotencyKeyReused extends AppError {
   readonly status = 422;
   readonly code = 'idempotency_key_reused';

@@ -5,8 +5,8 @@ import { systemClock } from '../src/clock.js';
 import type { Tx } from '../src/db/transaction.js';
 import { appendEvents } from '../src/events/append-events.js';
 import type { Consumer } from '../src/events/consumer.js';
-import { type ConsumerRunner, createConsumerRunner } from '../src/events/consumer-runner.js';
 import { createConsumerMetrics } from '../src/events/consumer-metrics.js';
+import { type ConsumerRunner, createConsumerRunner } from '../src/events/consumer-runner.js';
 import type { StoredEvent } from '../src/events/types.js';
 import { createLogger } from '../src/observability/logger.js';
 import { describeWithDatabase, startTestApp, type TestApp } from './support/app.js';
@@ -69,7 +69,9 @@ describeWithDatabase('event consumers', () => {
   let userId: string;
   beforeAll(async () => {
     t = await startTestApp();
-    await sql`CREATE TABLE test_effects (consumer text, event_id uuid, aggregate_id uuid, version int)`.execute(t.app.database.db);
+    await sql`CREATE TABLE test_effects (consumer text, event_id uuid, aggregate_id uuid, version int)`.execute(
+      t.app.database.db,
+    );
     userId = crypto.randomUUID();
   });
   afterAll(() => t.close());
@@ -114,7 +116,10 @@ describeWithDatabase('event consumers', () => {
       const ours = (events: StoredEvent[]) => events.filter((e) => aggregates.includes(e.aggregateId));
       try {
         await Promise.all(aggregates.map((id) => writer(t, id, userId, 25)));
-        await until(() => ours(a.order).length + ours(b.order).length >= 12 * 25, { timeoutMs: 20_000, what: 'all events handled' });
+        await until(() => ours(a.order).length + ours(b.order).length >= 12 * 25, {
+          timeoutMs: 20_000,
+          what: 'all events handled',
+        });
         // Everything else in the log (earlier tests' events) is handled too before we count.
         await until(async () => (await runners[0]?.lag())?.[0]?.events === 0, { timeoutMs: 20_000, what: 'lag 0' });
       } finally {

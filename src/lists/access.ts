@@ -1,6 +1,6 @@
-// THE place that decides which lists (and so which tasks) a user may see or change.
-// Every query, stream and tool scopes through these subqueries; no SQL elsewhere filters
-// by user id directly. Shared lists (roles, invitations) will extend only this module.
+// THE place that decides which lists (and so which tasks and events) a user may see or
+// change. Every query, stream and tool scopes through these subqueries; no SQL elsewhere
+// filters by user id directly. Shared lists (roles, invitations) will extend only this module.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/tables.js';
 
@@ -14,4 +14,35 @@ export function accessibleListIds(q: Q, userId: string) {
 /** Ids of the lists whose tasks the user may change. */
 export function writableListIds(q: Q, userId: string) {
   return accessibleListIds(q, userId).where('list_members.role', 'in', ['owner', 'editor']);
+}
+
+const EVENT_COLUMNS = [
+  'seq',
+  'event_id',
+  'type',
+  'user_id',
+  'actor_id',
+  'aggregate_type',
+  'aggregate_id',
+  'aggregate_version',
+  'correlation_id',
+  'causation_id',
+  'occurred_at',
+  'data',
+  'schema_version',
+  'tx_id',
+] as const;
+
+/**
+ * The events the user may read (activity feed, task history, revert), as a query named
+ * `events` to add selects and filters to: the live log plus events_archive (retention
+ * moves old events there; history must not lose them). PostgreSQL pushes the filters into
+ * both arms, and ORDER BY seq with LIMIT becomes a merge of two index scans. Today: the
+ * events of the user's own aggregates. Shared lists will widen this to the events of tasks
+ * in accessible lists; callers must not care.
+ */
+export function visibleEvents(q: Q, userId: string) {
+  const live = q.selectFrom('events').select(EVENT_COLUMNS).where('events.user_id', '=', userId);
+  const archived = q.selectFrom('events_archive').select(EVENT_COLUMNS).where('events_archive.user_id', '=', userId);
+  return q.selectFrom(live.unionAll(archived).as('events'));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationFailed } from '../errors.js';
-import { diffTask, normalizeTagNames, resolveDue, type TaskState } from './domain.js';
+import { NotRevertible, RevertConflict, ValidationFailed } from '../errors.js';
+import { diffTask, normalizeTagNames, resolveDue, revertChanges, type TaskState } from './domain.js';
 
 const none = { due_date: null, due_at: null, time_zone: null };
 
@@ -29,7 +29,11 @@ describe('resolveDue', () => {
 
   it('an all-day date replaces a due time, and a due time replaces an all-day date', () => {
     const timed = resolveDue(none, { due_at: '2026-12-01T09:00' }, 'UTC');
-    expect(resolveDue(timed, { due_date: '2026-12-05' }, 'UTC')).toEqual({ due_date: '2026-12-05', due_at: null, time_zone: 'UTC' });
+    expect(resolveDue(timed, { due_date: '2026-12-05' }, 'UTC')).toEqual({
+      due_date: '2026-12-05',
+      due_at: null,
+      time_zone: 'UTC',
+    });
     const allDay = resolveDue(none, { due_date: '2026-12-05' }, 'UTC');
     expect(resolveDue(allDay, { due_at: '2026-12-01T09:00' }, 'UTC').due_date).toBeNull();
   });
@@ -78,5 +82,39 @@ describe('diffTask', () => {
 
   it('is null when nothing changed (arrays compared by value)', () => {
     expect(diffTask(base, { ...base, tags: ['x'] })).toBeNull();
+  });
+});
+
+describe('revertChanges', () => {
+  const current: TaskState = {
+    list_id: 'l',
+    title: 'b',
+    description: '',
+    due_date: null,
+    due_at: null,
+    time_zone: null,
+    priority: 'high',
+    tags: ['Work', 'home'],
+    status: 'open',
+    completed_at: null,
+  };
+
+  it('sets every changed field back to before while each still holds its after value', () => {
+    const changes = { before: { title: 'a', tags: ['home'] }, after: { title: 'b', tags: ['home', 'work'] } };
+    expect(revertChanges(current, changes)).toEqual({ ...current, title: 'a', tags: ['home'] });
+  });
+
+  it('names every field changed again since, and changes nothing', () => {
+    const changes = { before: { title: 'a', priority: 'low' }, after: { title: 'z', priority: 'medium' } };
+    expect(() => revertChanges(current, changes)).toThrow(RevertConflict);
+    try {
+      revertChanges(current, changes);
+    } catch (err) {
+      expect((err as RevertConflict).errors?.map((e) => e.field)).toEqual(['title', 'priority']);
+    }
+  });
+
+  it('refuses changes to fields an update never makes', () => {
+    expect(() => revertChanges(current, { before: { status: 'completed' }, after: { status: 'open' } })).toThrow(NotRevertible);
   });
 });

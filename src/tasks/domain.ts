@@ -1,7 +1,7 @@
 // Pure task rules: no I/O, no clock of their own. The service feeds them rows and `now`;
 // the tests call them directly. TaskState is the shape events carry (snake_case, as the
 // API shows it), so history folding and the API never disagree on a field's meaning.
-import { ValidationFailed } from '../errors.js';
+import { NotRevertible, RevertConflict, ValidationFailed } from '../errors.js';
 import type { FieldChanges } from '../events/types.js';
 import { localToInstant } from '../time/zones.js';
 import { PRIORITIES, type Priority } from './schema.js';
@@ -116,4 +116,36 @@ export function diffTask(before: TaskState, after: TaskState): FieldChanges | nu
     }
   }
   return Object.keys(changes.after).length > 0 ? changes : null;
+}
+
+/** The fields a task.updated may change and a revert may set back. */
+const REVERTIBLE_FIELDS = new Set<string>(['title', 'description', 'due_date', 'due_at', 'time_zone', 'priority', 'tags']);
+
+// Tags are a set: compare them ignoring order and case, as the tag store does.
+const sameFieldValue = (field: string, a: unknown, b: unknown): boolean =>
+  field === 'tags' && Array.isArray(a) && Array.isArray(b)
+    ? sameValue(a.map((t) => String(t).toLowerCase()).sort(), b.map((t) => String(t).toLowerCase()).sort())
+    : sameValue(a, b);
+
+/**
+ * Undo of one task.updated: the state with each changed field back at its `before` value.
+ * Allowed only while every such field still holds its `after` value; otherwise throws
+ * RevertConflict naming the fields that changed since (a revert never clobbers a newer edit).
+ */
+export function revertChanges(current: TaskState, changes: FieldChanges): TaskState {
+  const fields = Object.keys(changes.after);
+  const unsupported = fields.filter((f) => !REVERTIBLE_FIELDS.has(f));
+  if (fields.length === 0 || unsupported.length > 0) {
+    throw new NotRevertible(`This change cannot be reverted (${unsupported.join(', ') || 'no fields'})`);
+  }
+  const conflicts = fields.filter((f) => !sameFieldValue(f, current[f as keyof TaskState], changes.after[f]));
+  if (conflicts.length > 0) {
+    throw new RevertConflict(`Changed again since: ${conflicts.join(', ')}`, {
+      errors: conflicts.map((field) => ({ field, message: 'has changed since this event' })),
+    });
+  }
+  const reverted: Record<string, unknown> = { ...current };
+  for (const field of fields) reverted[field] = changes.before[field] ?? null;
+  if ('tags' in changes.before) reverted.tags = [...((changes.before.tags as string[] | null) ?? [])];
+  return reverted as unknown as TaskState;
 }

@@ -111,6 +111,26 @@ export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPlugin
       );
     }
 
+    app.post(
+      '/tasks/:id/restore',
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Restore a deleted task',
+          description:
+            'Undo of a delete: re-creates the task from its last task.deleted event with the same id, fields and tags, ' +
+            'in its list (or the Inbox if that list is gone). 409 `conflict` if the task exists.',
+          params: taskIdParams,
+          response: { 200: taskSchema, ...errors, 409: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const task = await tasks.restoreTask(actorOf(request), request.params.id);
+        setVersionETag(reply, task.version);
+        return task;
+      },
+    );
+
     app.delete(
       '/tasks/:id',
       {

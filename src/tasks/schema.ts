@@ -16,9 +16,7 @@ function isRealDateTime(s: string): boolean {
   const [y, mo, d, h, mi, sec] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
   // Date.UTC rolls 30 Feb over to 2 Mar: a real date survives the round trip unchanged.
-  return (
-    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && sec < 60
-  );
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && sec < 60;
 }
 
 /** ISO 8601 date-time. With an offset it is an instant; without, local time in `time_zone`. */

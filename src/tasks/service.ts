@@ -1,20 +1,32 @@
 // Task use cases. Each mutation is one transaction: scope check through the list access
 // rules, state write, one event (DESIGN §1). Reads go through the same scoping, so another
-// user's task is indistinguishable from a missing one.
+// user's task is indistinguishable from a missing one. Undo (restore, revert) lives here too.
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { DB, TaskRow } from '../db/tables.js';
 import type { Transact, Tx } from '../db/transaction.js';
-import { NotFound, ValidationFailed, VersionConflict } from '../errors.js';
+import { Conflict, NotFound, RevertConflict, ValidationFailed, VersionConflict } from '../errors.js';
 import { appendEvents } from '../events/append-events.js';
-import type { Actor, EventType } from '../events/types.js';
+import type { Actor, EventType, FieldChanges } from '../events/types.js';
 import { claimIdempotencyKey, type IdempotencyRequest, saveIdempotentResponse } from '../idempotency/store.js';
-import { accessibleListIds, writableListIds } from '../lists/access.js';
+import { accessibleListIds, visibleEvents, writableListIds } from '../lists/access.js';
 import { resolveTags, setTaskTags } from '../tags/service.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { diffTask, normalizeTagNames, priorityToRank, rankToPriority, resolveDue, type TaskState } from './domain.js';
+import {
+  diffTask,
+  normalizeTagNames,
+  priorityToRank,
+  rankToPriority,
+  resolveDue,
+  revertChanges,
+  type TaskState,
+} from './domain.js';
+import { taskStateOf } from './fold.js';
 import type { CreateTaskInput, ListTasksQuery, TaskView, UpdateTaskInput } from './schema.js';
+
+// The fold is part of this capability's public surface (history, time travel, tests).
+export { evolveTask, foldTaskEvents, type TaskEventLike } from './fold.js';
 
 type Q = Kysely<DB> | Tx['q'];
 type TaskRowWithTags = TaskRow & { tags: string[] };
@@ -28,6 +40,8 @@ export interface TaskServiceDeps {
 export interface MutationOptions {
   /** The version the client last saw (If-Match); a different current version → 412. */
   expectedVersion?: number | undefined;
+  /** The event this change answers (e.g. the change a revert undoes), stamped as causation_id. */
+  causationId?: string | undefined;
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;
@@ -105,37 +119,70 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
     return mutate(actor, id, options, 'task.updated', async (tx, row, now) => {
       const before = toState(row);
       const due = resolveDue(before, patch, await userTimeZone(tx.q, actor.userId));
-      const tags = patch.tags ? await resolveTags(tx, actor, now, normalizeTagNames(patch.tags)) : null;
       const after: TaskState = {
         ...before,
         ...due,
         title: patch.title ?? before.title,
         description: patch.description ?? before.description,
         priority: patch.priority ?? before.priority,
-        tags: tags ? tags.map((t) => t.name) : before.tags,
       };
-      const changes = diffTask(before, after);
-      if (!changes) return null;
-      await tx.q
-        .updateTable('tasks')
-        .set({
-          title: after.title,
-          description: after.description,
-          due_date: after.due_date,
-          due_at: after.due_at,
-          time_zone: after.time_zone,
-          priority: priorityToRank(after.priority),
-        })
-        .where('id', '=', id)
-        .execute();
-      if (tags)
-        await setTaskTags(
-          tx,
-          id,
-          tags.map((t) => t.id),
-        );
-      return changes;
+      return writeChanges(tx, actor, now, id, before, after, patch.tags);
     });
+  }
+
+  /**
+   * Undoes one task.updated (`changes` = its data): sets the fields back to `before` if they
+   * still hold `after`, as a new task.updated caused by `revertedEventId`.
+   */
+  async function revertUpdate(actor: Actor, id: string, changes: FieldChanges, revertedEventId: string): Promise<TaskView> {
+    try {
+      return await mutate(actor, id, { causationId: revertedEventId }, 'task.updated', async (tx, row, now) => {
+        const before = toState(row);
+        const after = revertChanges(before, changes);
+        return writeChanges(tx, actor, now, id, before, after, 'tags' in changes.before ? after.tags : undefined);
+      });
+    } catch (err) {
+      if (err instanceof NotFound) throw new RevertConflict(`Task ${id} has been deleted since; restore it first`);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes the editable fields of `after` (and, when given, the tag names) and returns the
+   * task.updated payload; null when nothing changed. Shared by update and revert.
+   */
+  async function writeChanges(
+    tx: Tx,
+    actor: Actor,
+    now: Date,
+    id: string,
+    before: TaskState,
+    after: TaskState,
+    tagNames: readonly string[] | undefined,
+  ): Promise<FieldChanges | null> {
+    const tags = tagNames ? await resolveTags(tx, actor, now, normalizeTagNames(tagNames)) : null;
+    const target: TaskState = { ...after, tags: tags ? tags.map((t) => t.name) : before.tags };
+    const changes = diffTask(before, target);
+    if (!changes) return null;
+    await tx.q
+      .updateTable('tasks')
+      .set({
+        title: target.title,
+        description: target.description,
+        due_date: target.due_date,
+        due_at: target.due_at,
+        time_zone: target.time_zone,
+        priority: priorityToRank(target.priority),
+      })
+      .where('id', '=', id)
+      .execute();
+    if (tags)
+      await setTaskTags(
+        tx,
+        id,
+        tags.map((t) => t.id),
+      );
+    return changes;
   }
 
   async function completeTask(actor: Actor, id: string, options: MutationOptions = {}) {
@@ -165,6 +212,83 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
   }
 
   /**
+   * Undoes a delete: re-creates the task from its last task.deleted snapshot (same id,
+   * fields, tags, original created_at), in its list if still writable, else the Inbox.
+   * Version continues from the deleted one; appends task.restored caused by the deletion.
+   */
+  async function restoreTask(actor: Actor, id: string): Promise<TaskView> {
+    return transact(async (tx) => {
+      const taskEvents = () =>
+        visibleEvents(tx.q, actor.userId).where('events.aggregate_type', '=', 'task').where('events.aggregate_id', '=', id);
+      const first = await taskEvents()
+        .select(['events.occurred_at', 'events.actor_id'])
+        .orderBy('events.seq')
+        .limit(1)
+        .executeTakeFirst();
+      if (!first) throw new NotFound(`Task ${id} not found`);
+      const deleted = await taskEvents()
+        .select(['events.event_id', 'events.aggregate_version', 'events.data'])
+        .where('events.type', '=', 'task.deleted')
+        .orderBy('events.seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const exists = await tx.q.selectFrom('tasks').select('id').where('id', '=', id).executeTakeFirst();
+      if (exists || !deleted) throw new Conflict(`Task ${id} exists; only a deleted task can be restored`);
+
+      const now = clock.now();
+      const snapshot = taskStateOf(deleted.data as Record<string, unknown>);
+      const list =
+        (await tx.q
+          .selectFrom('lists')
+          .select(['id', 'owner_id'])
+          .where('id', '=', snapshot.list_id)
+          .where('id', 'in', writableListIds(tx.q, actor.userId))
+          .executeTakeFirst()) ?? (await writableList(tx.q, actor.userId, undefined));
+      const tags = await resolveTags(tx, actor, now, normalizeTagNames(snapshot.tags));
+      // ON CONFLICT: a concurrent restore of the same task wins; this one is then a conflict.
+      const inserted = await tx.q
+        .insertInto('tasks')
+        .values({
+          id,
+          list_id: list.id,
+          created_by: first.actor_id ?? actor.userId,
+          title: snapshot.title,
+          description: snapshot.description,
+          due_date: snapshot.due_date,
+          due_at: snapshot.due_at,
+          time_zone: snapshot.time_zone,
+          priority: priorityToRank(snapshot.priority),
+          status: snapshot.status,
+          completed_at: snapshot.completed_at,
+          created_at: first.occurred_at,
+          updated_at: now,
+          version: deleted.aggregate_version + 1,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) throw new Conflict(`Task ${id} exists; only a deleted task can be restored`);
+      await setTaskTags(
+        tx,
+        id,
+        tags.map((t) => t.id),
+      );
+      const row = await loadTask(tx.q, actor.userId, id);
+      await appendTaskEvent(
+        tx,
+        actor,
+        now,
+        list.owner_id,
+        row,
+        'task.restored',
+        { ...toState(row), created_at: row.created_at.toISOString() },
+        deleted.event_id,
+      );
+      return toView(row);
+    });
+  }
+
+  /**
    * The shared shape of every single-task mutation: lock the row (scoped, If-Match checked),
    * let `change` write state and say what changed, then bump the version and append the
    * event. A change that changes nothing returns the task untouched and appends nothing.
@@ -187,12 +311,12 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
         .where('id', '=', id)
         .execute();
       const updated = await loadTask(tx.q, actor.userId, id);
-      await appendTaskEvent(tx, actor, now, ownerId, updated, type, data);
+      await appendTaskEvent(tx, actor, now, ownerId, updated, type, data, options.causationId);
       return toView(updated);
     });
   }
 
-  return { createTask, getTask, listTasks, updateTask, completeTask, reopenTask, deleteTask };
+  return { createTask, getTask, listTasks, updateTask, completeTask, reopenTask, deleteTask, restoreTask, revertUpdate };
 }
 
 function selectTasks(q: Q, userId: string) {
@@ -257,9 +381,18 @@ async function appendTaskEvent(
   row: { id: string; version: number },
   type: EventType,
   data: object,
+  causationId?: string,
 ) {
   await appendEvents(tx, actor, now, [
-    { type, aggregateType: 'task', aggregateId: row.id, aggregateVersion: row.version, userId: ownerId, data: { ...data } },
+    {
+      type,
+      aggregateType: 'task',
+      aggregateId: row.id,
+      aggregateVersion: row.version,
+      userId: ownerId,
+      data: { ...data },
+      causationId: causationId ?? null,
+    },
   ]);
 }
 

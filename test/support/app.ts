@@ -3,8 +3,8 @@
 import { describe, inject } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
-import type { Consumer } from '../../src/events/consumer.js';
 import { loadConfig } from '../../src/config.js';
+import type { Consumer } from '../../src/events/consumer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { copyTemplate, type DatabaseCopy, testDatabaseKind } from './databases.js';
 
