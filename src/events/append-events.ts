@@ -28,8 +28,10 @@ export async function appendEvents(tx: Tx, actor: Actor, now: Date, events: NewE
       })),
     )
     .returningAll()
+    // NOTIFY in the same statement (one round trip fewer per mutation). The payload is
+    // constant, so PostgreSQL folds a transaction's notifications into one.
+    .returning(sql<string>`pg_notify(${EVENTS_CHANNEL}, '')`.as('notified'))
     .execute();
-  await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${rows.at(-1)?.seq ?? ''})`.execute(tx.q);
   const stored = rows.map(toStoredEvent);
   for (const e of stored) tx.appended.push({ type: e.type, seq: e.seq });
   return stored;

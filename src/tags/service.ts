@@ -50,7 +50,17 @@ export async function resolveTags(tx: Tx, actor: Actor, now: Date, names: readon
     if (created.rows.length < missing.length) found = await findExisting();
     else found = [...found, ...created.rows];
   }
-  return found.sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+  return found.sort((a, b) => compareTagNames(a.name, b.name));
+}
+
+/**
+ * Tag order everywhere (the SQL in tasks/service.ts sorts the same way): case-insensitive,
+ * by code point (COLLATE "C"), so that the order does not depend on the server's locale.
+ */
+export function compareTagNames(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Makes the task's tag set exactly `tagIds`. */

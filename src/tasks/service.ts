@@ -58,14 +58,14 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
         if (stored) return { task: stored.body as TaskView, replayed: true };
       }
       const now = clock.now();
+      // The list check and the user's zone (for a local due_at) in one round trip.
       const list = await writableList(tx.q, actor.userId, input.list_id);
-      const due = resolveDue({ due_date: null, due_at: null, time_zone: null }, input, await userTimeZone(tx.q, actor.userId));
+      const due = resolveDue({ due_date: null, due_at: null, time_zone: null }, input, list.user_time_zone);
       const tags = await resolveTags(tx, actor, now, normalizeTagNames(input.tags ?? []));
-      const id = randomUUID();
-      await tx.q
+      const inserted = await tx.q
         .insertInto('tasks')
         .values({
-          id,
+          id: randomUUID(),
           list_id: list.id,
           created_by: actor.userId,
           title: input.title,
@@ -75,13 +75,17 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
           created_at: now,
           updated_at: now,
         })
-        .execute();
-      await setTaskTags(
-        tx,
-        id,
-        tags.map((t) => t.id),
-      );
-      const row = await loadTask(tx.q, actor.userId, id);
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // A new task has no tags to remove, and resolveTags already returns canonical, sorted
+      // names: no delete, no re-read.
+      if (tags.length > 0) {
+        await tx.q
+          .insertInto('task_tags')
+          .values(tags.map((t) => ({ task_id: inserted.id, tag_id: t.id })))
+          .execute();
+      }
+      const row = { ...inserted, tags: tags.map((t) => t.name) };
       await appendTaskEvent(tx, actor, now, list.owner_id, row, 'task.created', toState(row));
       const task = toView(row);
       if (idempotency) await saveIdempotentResponse(tx, actor.userId, idempotency.key, { status: 201, body: task });
@@ -325,7 +329,7 @@ function selectTasks(q: Q, userId: string) {
     .selectAll('tasks')
     .select(
       sql<string[]>`coalesce((
-        SELECT array_agg(tags.name ORDER BY lower(tags.name))
+        SELECT array_agg(tags.name ORDER BY lower(tags.name) COLLATE "C", tags.name COLLATE "C")
         FROM task_tags JOIN tags ON tags.id = task_tags.tag_id
         WHERE task_tags.task_id = tasks.id), '{}')`.as('tags'),
     )
@@ -358,14 +362,21 @@ async function lockTask(tx: Tx, userId: string, id: string, options: MutationOpt
   return { row, ownerId: locked.owner_id };
 }
 
+/** The list a new task goes to (the given one if writable, else the Inbox), with the actor's time zone. */
 async function writableList(q: Q, userId: string, listId: string | undefined) {
-  let query = q.selectFrom('lists').select(['id', 'owner_id']).where('id', 'in', writableListIds(q, userId));
-  query = listId ? query.where('id', '=', listId) : query.where('is_inbox', '=', true).where('owner_id', '=', userId);
+  let query = q
+    .selectFrom('lists')
+    .select(['lists.id', 'lists.owner_id'])
+    .select((eb) => eb.selectFrom('users').select('users.time_zone').where('users.id', '=', userId).as('user_time_zone'))
+    .where('lists.id', 'in', writableListIds(q, userId));
+  query = listId
+    ? query.where('lists.id', '=', listId)
+    : query.where('lists.is_inbox', '=', true).where('lists.owner_id', '=', userId);
   const list = await query.executeTakeFirst();
   if (!list) {
     throw new ValidationFailed(`List ${listId} not found`, { errors: [{ field: 'list_id', message: 'no such list' }] });
   }
-  return list;
+  return { ...list, user_time_zone: list.user_time_zone ?? 'UTC' };
 }
 
 async function userTimeZone(q: Q, userId: string): Promise<string> {
