@@ -288,7 +288,19 @@ export function createAuthService(deps: AuthDeps) {
     });
   }
 
-  return { grantAdmin, signUp, logIn, refresh, logOut, authenticate, getMe, updateMe, createApiToken, listApiTokens, revokeApiToken };
+  return {
+    grantAdmin,
+    signUp,
+    logIn,
+    refresh,
+    logOut,
+    authenticate,
+    getMe,
+    updateMe,
+    createApiToken,
+    listApiTokens,
+    revokeApiToken,
+  };
 }
 
 function apiTokenView(row: {
