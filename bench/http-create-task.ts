@@ -2,10 +2,10 @@
 // resolution and event append, serialization) on a real listening server, against the least
 // SQL a creation needs: INSERT task + INSERT event in one transaction, on the same database.
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import { type App, createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { Kysely } from 'kysely';
+import { createApp } from '../src/app.js';
 import type { DB } from '../src/db/tables.js';
+import { benchConfig, serverVersion } from './lib/bench-app.js';
 import type { Benchmark, BenchmarkContext } from './lib/benchmark.js';
 import { measureLoop } from './lib/concurrent-loop.js';
 import { availableKinds, type BenchDatabase, withBenchDatabase } from './lib/databases.js';
@@ -46,16 +46,7 @@ export const httpCreateTask: Benchmark = {
 
 async function compareOn(database: BenchDatabase, context: BenchmarkContext): Promise<Comparison> {
   const { durationS, warmupS, concurrency } = context.settings;
-  const config = loadConfig({
-    ...database.env,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    RATE_LIMIT_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    // Outlive any BENCH_DURATION_S: a 401 half-way would end the run.
-    ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
-  });
-  const app = await createApp(config);
+  const app = await createApp(benchConfig(database));
   try {
     const address = await app.listen();
     const user = await signUp(address);
@@ -172,9 +163,4 @@ async function postJson(address: string, route: string, expectStatus: number, bo
   if (response.status !== expectStatus)
     throw new Error(`POST ${route}: expected ${expectStatus}, got ${response.status}: ${text}`);
   return JSON.parse(text);
-}
-
-async function serverVersion(app: App): Promise<string> {
-  const result = await sql<{ version: string }>`select version()`.execute(app.database.db);
-  return result.rows[0]?.version ?? 'unknown';
 }

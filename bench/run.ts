@@ -2,11 +2,12 @@
 // Each prints one table per database and writes JSON to bench/results/. Settings come from
 // the environment: BENCH_DURATION_S (default 10), BENCH_WARMUP_S (default 1), DATABASE_URL.
 import path from 'node:path';
+import { eventsBenchmark } from './events.js';
 import { httpCreateTask } from './http-create-task.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { formatComparison, machineInfo, type Settings, writeReport } from './lib/report.js';
 
-const BENCHMARKS: Benchmark[] = [httpCreateTask];
+const BENCHMARKS: Benchmark[] = [httpCreateTask, eventsBenchmark];
 
 function seconds(variable: string, fallback: number): number {
   const raw = process.env[variable];

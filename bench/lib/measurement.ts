@@ -10,6 +10,7 @@ export interface Measurement {
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
+  maxMs: number;
 }
 
 /** Nearest-rank percentile (q in 0..1) of ascending-sorted values. */
@@ -32,5 +33,24 @@ export function summarize(name: string, latenciesMs: readonly number[], seconds:
     p50Ms: percentile(values, 0.5),
     p95Ms: percentile(values, 0.95),
     p99Ms: percentile(values, 0.99),
+    maxMs: values.at(-1) ?? Number.NaN,
+  };
+}
+
+/**
+ * A row with a count and a duration but no per-operation latencies (a catch-up of a whole
+ * backlog, one bulk statement). Its percentiles are NaN: printed as "–", null in the JSON.
+ */
+export function throughputOnly(name: string, operations: number, seconds: number): Measurement {
+  if (operations === 0 || !(seconds > 0)) throw new Error(`${name}: nothing was measured`);
+  return {
+    name,
+    operations,
+    seconds,
+    opsPerSecond: operations / seconds,
+    p50Ms: Number.NaN,
+    p95Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    maxMs: Number.NaN,
   };
 }
