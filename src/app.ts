@@ -13,6 +13,7 @@ import { connectDatabase, type Database } from './db/connect.js';
 import { loadMigrations, migrateUp } from './db/migrate.js';
 import { createTransact, type Transact } from './db/transaction.js';
 import { adminEventRoutes } from './events/admin-routes.js';
+import { createCommitNotifier } from './events/commit-notifier.js';
 import type { Consumer } from './events/consumer.js';
 import { createConsumerMetrics } from './events/consumer-metrics.js';
 import { type ConsumerRunner, createConsumerRunner } from './events/consumer-runner.js';
@@ -92,9 +93,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log,
       consumers: consumerList,
       metrics: createConsumerMetrics(metrics.registry, () => consumers.lag()),
-      options: { pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS },
+      options: { pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS, wakeDelayMs: database.kind === 'pglite' ? 10 : 0 },
     });
-    onEventsCommitted = consumers.nudge;
+    const notifier = createCommitNotifier(database, log);
+    onEventsCommitted = () => {
+      notifier.nudge();
+      consumers.nudge();
+    };
     let retentionTimer: NodeJS.Timeout | null = null;
 
     let shuttingDown = false;
@@ -146,7 +151,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             );
           retentionTimer = setInterval(archive, 3600_000);
           retentionTimer.unref();
-          void archive();
+          // Only events every consumer has handled are archived: wait for the first catch-up.
+          void consumers.caughtUp().then(archive);
         }
       },
       close() {

@@ -29,6 +29,8 @@ describeWithDatabase('dead letters', () => {
     name: 'poison-test',
     handles: ['task.created'],
     maxAttempts: 3,
+    // It records into memory, an effect outside the database: isolate each event.
+    externalEffects: true,
     async handle(event) {
       const title = String(event.data.title);
       if (title === 'poison' && poisonFails) throw new Error(`cannot digest ${title}`);

@@ -1,8 +1,7 @@
-// Appends events to the log inside the caller's transaction and nudges tailers with
-// pg_notify. NOTIFY is delivered at COMMIT and dropped on ROLLBACK, so a listener is
-// never woken for an event that does not exist.
+// Appends events to the log inside the caller's transaction. Tailers are woken after the
+// COMMIT (transaction.ts's onCommitted → the in-process nudge and commit-notifier.ts's
+// NOTIFY), so a listener is never woken for an event that does not exist.
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
 import type { Actor, NewEvent, StoredEvent } from './types.js';
 
@@ -28,9 +27,6 @@ export async function appendEvents(tx: Tx, actor: Actor, now: Date, events: NewE
       })),
     )
     .returningAll()
-    // NOTIFY in the same statement (one round trip fewer per mutation). The payload is
-    // constant, so PostgreSQL folds a transaction's notifications into one.
-    .returning(sql<string>`pg_notify(${EVENTS_CHANNEL}, '')`.as('notified'))
     .execute();
   const stored = rows.map(toStoredEvent);
   for (const e of stored) tx.appended.push({ type: e.type, seq: e.seq });

@@ -19,6 +19,13 @@ export interface Consumer {
   /** Attempts before the event goes to dead_letters and the consumer moves on. Default 5. */
   readonly maxAttempts?: number;
   /**
+   * True when `handle` does something outside the database (HTTP call, broker publish,
+   * in-memory fan-out). Batches normally run without savepoints and re-run after a failure,
+   * which would repeat such effects for the events before the failing one; with this flag
+   * each event runs in its own SAVEPOINT, so a failure repeats nothing that succeeded.
+   */
+  readonly externalEffects?: boolean;
+  /**
    * Handles one event. Database effects written through `tx` commit atomically with the
    * checkpoint (exactly once). External effects are at-least-once: dedupe by event id
    * (see processed-events.ts).

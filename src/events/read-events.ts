@@ -43,6 +43,22 @@ export function partitionFilter({ index, count }: { index: number; count: number
   return count > 1 ? sql`AND ((hashtext(aggregate_id::text)::bigint % ${count}) + ${count}) % ${count} = ${index}` : sql``;
 }
 
+/**
+ * True when committed events exist after `after` that the xmin gate still holds back
+ * (an older transaction, in any database of the cluster, is still running). The reader
+ * then re-checks soon instead of waiting for its next notification or slow poll, which
+ * may never come once the last writer has already notified.
+ */
+export async function hasEventsHeldBack(q: Tx['q'], after: Position, partition: { index: number; count: number }) {
+  const result = await sql<{ held: boolean }>`
+    SELECT EXISTS (
+      SELECT 1 FROM events
+      WHERE (tx_id, seq) > (${after.txId}::xid8, ${after.seq}::bigint)
+        ${partitionFilter(partition)}
+    ) AS held`.execute(q);
+  return result.rows[0]?.held === true;
+}
+
 export interface ReadOptions {
   after: Position;
   limit: number;
