@@ -6,8 +6,19 @@ import { eventsBenchmark } from './events.js';
 import { httpCreateTask } from './http-create-task.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { formatComparison, machineInfo, type Settings, writeReport } from './lib/report.js';
+import { realtimeBenchmark } from './realtime.js';
+import { recurrenceBenchmark } from './recurrence.js';
+import { remindersBenchmark } from './reminders.js';
+import { searchBenchmark } from './search.js';
 
-const BENCHMARKS: Benchmark[] = [httpCreateTask, eventsBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  httpCreateTask,
+  eventsBenchmark,
+  realtimeBenchmark,
+  searchBenchmark,
+  remindersBenchmark,
+  recurrenceBenchmark,
+];
 
 function seconds(variable: string, fallback: number): number {
   const raw = process.env[variable];

@@ -23,8 +23,23 @@ import { buildHttpServer, type HttpServer } from './http/server.js';
 import { operationsRoutes } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { quickAddRoutes } from './quick-add/routes.js';
+import { createRealtimeHub, type RealtimeHub } from './realtime/hub.js';
+import { createRealtimeMetrics } from './realtime/metrics.js';
+import { realtimeSseRoutes } from './realtime/sse-routes.js';
+import { realtimeWebSocketRoutes } from './realtime/ws-routes.js';
+import { recurrenceRoutes } from './recurrence/routes.js';
+import { createRecurrenceService } from './recurrence/service.js';
+import { vapidKeyLoader } from './reminders/delivery.js';
+import { reminderRoutes } from './reminders/routes.js';
+import { createReminderScheduler, type ReminderScheduler } from './reminders/scheduler.js';
+import { createReminderService, type ReminderService } from './reminders/service.js';
+import { tagRoutes } from './tags/routes.js';
+import { createTagService } from './tags/service.js';
 import { taskRoutes } from './tasks/routes.js';
 import { createTaskService, type TaskService } from './tasks/service.js';
+import { viewRoutes } from './views/routes.js';
+import { createViewService } from './views/service.js';
 
 export interface App {
   readonly config: Config;
@@ -36,7 +51,12 @@ export interface App {
   readonly tasks: TaskService;
   readonly http: HttpServer;
   readonly consumers: ConsumerRunner;
-  /** Listens on config.HOST:config.PORT; resolves to the bound address. */
+  /** Reminder CRUD, settings, inbox; and the scheduler that fires them (runs with the workers). */
+  readonly reminders: ReminderService;
+  readonly reminderScheduler: ReminderScheduler;
+  /** Real-time fan-out of this process (WebSocket + SSE); runs while the app listens. */
+  readonly realtime: RealtimeHub;
+  /** Starts the real-time hub and listens on config.HOST:config.PORT; resolves to the bound address. */
   listen(): Promise<string>;
   /** Starts the event consumers (and retention), as `serve` and `worker` do. */
   startWorkers(): Promise<void>;
@@ -85,7 +105,35 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     const tasks = createTaskService({ db: database.db, transact, clock });
     const activity = createActivityService({ db: database.db, transact, clock, tasks });
-    const consumerList = [...builtInConsumers({}), ...(options.extraConsumers ?? [])];
+    const reminderScheduler = createReminderScheduler({
+      database,
+      transact,
+      clock,
+      log,
+      registry: metrics.registry,
+      batchSize: config.REMINDER_BATCH_SIZE,
+    });
+    const reminders = createReminderService({ db: database.db, transact, clock, onChanged: reminderScheduler.wake });
+    const vapid = vapidKeyLoader(database.db, {
+      publicKey: config.VAPID_PUBLIC_KEY,
+      privateKey: config.VAPID_PRIVATE_KEY,
+      subject: config.VAPID_SUBJECT,
+    });
+    const consumerList = [
+      ...builtInConsumers({
+        recurrence: { clock },
+        reminders: {
+          clock,
+          delivery: {
+            webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+            webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+            allowHttpWebhooks: config.WEBHOOK_ALLOW_HTTP,
+            vapid,
+          },
+        },
+      }),
+      ...(options.extraConsumers ?? []),
+    ];
     const consumers = createConsumerRunner({
       database,
       transact,
@@ -95,10 +143,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics: createConsumerMetrics(metrics.registry, () => consumers.lag()),
       options: { pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS, wakeDelayMs: database.kind === 'pglite' ? 10 : 0 },
     });
+    const realtime = createRealtimeHub({
+      database,
+      log,
+      metrics: (connections) => createRealtimeMetrics(metrics.registry, connections),
+      options: {
+        maxConnectionsPerUser: config.REALTIME_MAX_CONNECTIONS_PER_USER,
+        maxBufferedBytes: config.REALTIME_MAX_BUFFERED_BYTES,
+        heartbeatIntervalMs: config.REALTIME_HEARTBEAT_INTERVAL_MS,
+        pollIntervalMs: config.REALTIME_POLL_INTERVAL_MS,
+        replayLimit: config.REALTIME_REPLAY_LIMIT,
+      },
+    });
     const notifier = createCommitNotifier(database, log);
     onEventsCommitted = () => {
       notifier.nudge();
       consumers.nudge();
+      realtime.nudge();
     };
     let retentionTimer: NodeJS.Timeout | null = null;
 
@@ -123,8 +184,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       api: [
         accountRoutes(auth, database.db),
         taskRoutes(auth, tasks),
+        recurrenceRoutes(auth, createRecurrenceService({ db: database.db, tasks })),
+        quickAddRoutes(auth, database.db, clock),
+        tagRoutes(auth, createTagService({ db: database.db, transact, clock }), tasks),
+        viewRoutes(auth, createViewService({ db: database.db, transact, clock })),
+        reminderRoutes(auth, reminders, {
+          allowHttpWebhooks: config.WEBHOOK_ALLOW_HTTP,
+          vapidPublicKey: async () => (await vapid()).publicKey,
+        }),
         activityRoutes(auth, activity),
         adminEventRoutes(auth, database.db, consumers),
+        realtimeWebSocketRoutes(auth, realtime, {
+          maxMessageBytes: config.REALTIME_MAX_MESSAGE_BYTES,
+          maxMessagesPerSecond: config.REALTIME_MAX_MESSAGES_PER_SECOND,
+          authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_MS,
+        }),
+        realtimeSseRoutes(auth, realtime),
       ],
     });
 
@@ -139,9 +214,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       tasks,
       http,
       consumers,
-      listen: () => http.listen({ port: config.PORT, host: config.HOST }),
+      reminders,
+      reminderScheduler,
+      realtime,
+      async listen() {
+        await realtime.start();
+        return http.listen({ port: config.PORT, host: config.HOST });
+      },
       async startWorkers() {
         await consumers.start();
+        await reminderScheduler.start();
         const retentionDays = config.EVENT_RETENTION_DAYS;
         if (retentionDays && !retentionTimer) {
           const archive = () =>
@@ -158,10 +240,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       close() {
         closed ??= (async () => {
           shuttingDown = true;
+          // Real-time clients first (1001: reconnect elsewhere): open streams would hold http.close().
+          await realtime.stop();
           // fastify.close() stops accepting, waits for in-flight requests, then resolves.
           await http.close();
           if (retentionTimer) clearInterval(retentionTimer);
           // The batch in progress commits with its checkpoint before the database closes.
+          await reminderScheduler.stop();
           await consumers.stop();
           await database.close();
         })();

@@ -43,7 +43,34 @@ export const configSchema = z.object({
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   /** Safety-net poll of the consumer runner when no NOTIFY arrives. */
   CONSUMER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Real-time connections (WebSocket + SSE) one user may hold open on one instance. */
+  REALTIME_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
+  /** WebSocket ping / SSE comment interval; a WebSocket without a pong by the next one is dropped. */
+  REALTIME_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(10).default(15_000),
+  /** A client with more than this queued unsent is disconnected (slow_consumer) instead of buffered. */
+  REALTIME_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Largest inbound WebSocket message; larger ones close the socket with 1009. */
+  REALTIME_MAX_MESSAGE_BYTES: z.coerce.number().int().min(64).default(4096),
+  /** Inbound WebSocket messages per second per connection (bursts of twice that). */
+  REALTIME_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(10),
+  /** A WebSocket without a token in its handshake must send `auth` within this time. */
+  REALTIME_AUTH_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
+  /** Safety-net poll of the real-time tailer when no NOTIFY arrives. */
+  REALTIME_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Most events replayed on resume; a client further behind gets a reset and refetches. */
+  REALTIME_REPLAY_LIMIT: z.coerce.number().int().min(1).default(10_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Reminders the scheduler fires per transaction. */
+  REMINDER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Delivery attempts of a reminder webhook/push before the event is dead-lettered. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Allow http://127.0.0.1 / localhost webhook URLs (tests, local development); else HTTPS only. */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /** Web Push VAPID keys; unset → generated once and kept in the database. */
+  VAPID_PUBLIC_KEY: z.string().optional(),
+  VAPID_PRIVATE_KEY: z.string().optional(),
+  VAPID_SUBJECT: z.string().default('mailto:admin@taskflow.invalid'),
   NATS_URL: z.string().optional(),
   KAFKA_BROKERS: z.string().optional(),
   USE_DAPR: bool.default(false),

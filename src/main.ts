@@ -7,7 +7,7 @@ import { connectDatabase } from './db/connect.js';
 import { migrateDown, migrateUp } from './db/migrate.js';
 import { archiveEvents } from './events/retention.js';
 import { createLogger } from './observability/logger.js';
-import { seedDemoUser } from './seed/seed.js';
+import { seed } from './seed/seed.js';
 
 const USAGE = `Usage: taskflow <command>
 
@@ -19,14 +19,21 @@ Commands:
   migrate               apply pending database migrations
   migrate down <N>      roll back to migration N (0 = everything)
   seed --user <name>    create user <name>@example.com (password "taskflow-demo") with sample tasks
-                        [--tasks <count>] (default 60)
+                        [--tasks <count>] (default 60; above 1000 written set-based, in seconds)
+                        [--users <N> [--tasks-per-user <count>]] also <name>-1 … <name>-N (bulk)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { user: { type: 'string' }, tasks: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      user: { type: 'string' },
+      tasks: { type: 'string' },
+      users: { type: 'string' },
+      'tasks-per-user': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command = 'serve', ...rest] = positionals;
   if (values.help || command === 'help') {
@@ -101,9 +108,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'seed': {
       if (!values.user) throw new ConfigError('seed needs --user <name>');
+      const count = (flag: string, value: string | undefined, fallback: number) => {
+        const n = Number(value ?? fallback);
+        if (!Number.isInteger(n) || n < 0) throw new ConfigError(`seed --${flag} must be a whole number, got "${value}"`);
+        return n;
+      };
+      const tasks = count('tasks', values.tasks, 60);
+      const options = {
+        tasks,
+        users: count('users', values.users, 0),
+        tasksPerUser: count('tasks-per-user', values['tasks-per-user'], tasks),
+        onProgress: (message: string) => log.info(message),
+      };
       const app = await createApp(config, { log });
       try {
-        const result = await seedDemoUser(app, values.user, Number(values.tasks ?? 60));
+        const result = await seed(app, values.user, options);
         log.info(result, 'seeded');
       } finally {
         await app.close();

@@ -139,7 +139,7 @@ describeWithDatabase('validation: bad input is refused with 422 naming the field
       { query: 'limit=ten', field: 'query.limit' },
       { query: 'status=bogus', field: 'query.status' },
       { query: 'list_id=inbox', field: 'query.list_id' },
-      { query: 'sort=title', field: 'query.sort' },
+      { query: 'sort=bogus', field: 'query.sort' },
       { query: 'cursor=garbage', field: 'query.cursor' },
       { query: `cursor=${Buffer.from('{"createdAt":"yesterday","id":"x"}').toString('base64url')}`, field: 'query.cursor' },
     ]) {

@@ -89,12 +89,62 @@ describe('summarizeEvent', () => {
   it('summarizes tag, list and account events, and unknown types by their name', () => {
     expect(summarizeEvent({ type: 'tag.created', data: { name: 'work' } }, utc)).toBe("Created tag 'work'");
     expect(summarizeEvent({ type: 'list.created', data: { name: 'Inbox' } }, utc)).toBe("Created list 'Inbox'");
-    expect(summarizeEvent({ type: 'reminder.fired', data: {} }, utc)).toBe('Reminder fired');
+    const tagged = (type: string, data: Record<string, unknown>) => summarizeEvent({ type, data }, utc);
+    expect(tagged('tag.renamed', { before: { name: 'job' }, after: { name: 'work' } })).toBe("Renamed tag 'job' to 'work'");
+    expect(tagged('tag.recolored', { name: 'work', after: { color: '#ff0000' } })).toBe(
+      "Changed the color of tag 'work' to #ff0000",
+    );
+    expect(tagged('tag.recolored', { name: 'work', after: { color: null } })).toBe("Removed the color of tag 'work'");
+    expect(tagged('tag.deleted', { name: 'work' })).toBe("Deleted tag 'work'");
+    expect(tagged('view.created', { name: 'Focus' })).toBe("Saved view 'Focus'");
+    expect(tagged('view.updated', { before: { name: 'Focus' }, after: { name: 'Deep' } })).toBe("Renamed view 'Focus' to 'Deep'");
+    expect(tagged('view.updated', { before: { filter: '' }, after: { filter: 'p1' } })).toBe('Changed a saved view');
+    expect(tagged('view.deleted', { name: 'Deep' })).toBe("Deleted view 'Deep'");
+    expect(summarizeEvent({ type: 'webhook.delivered', data: {} }, utc)).toBe('Webhook delivered');
+    expect(summarizeEvent({ type: 'reminder.fired', data: { task_title: 'Pay rent' } }, utc)).toBe("Reminded about 'Pay rent'");
+    expect(summarizeEvent({ type: 'reminder.scheduled', data: { remind_at: '2026-03-01T09:30:00Z' } }, utc)).toBe(
+      'Set a reminder to 1 Mar 2026, 09:30',
+    );
   });
 
   it('shortens very long titles and survives malformed data', () => {
     const long = 'x'.repeat(200);
     expect(summarizeEvent({ type: 'task.created', data: { title: long } }, utc)).toHaveLength("Created ''".length + 80);
     expect(summarizeEvent({ type: 'task.updated', data: { before: 3, after: null } }, utc)).toBe('Edited a task');
+  });
+});
+
+describe('recurrence summaries', () => {
+  const ctx = { timeZone: 'Europe/Berlin', taskTitle: 'Stand-up' };
+  it('says what a rule change, a skip and a generated occurrence did', () => {
+    expect(
+      summarizeEvent(
+        {
+          type: 'task.updated',
+          data: {
+            before: { recurrence: null },
+            after: {
+              recurrence: {
+                rule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR',
+                mode: 'schedule',
+                dtstart: '2026-03-27T09:00:00',
+                exdates: [],
+                catch_up: false,
+              },
+            },
+          },
+        },
+        ctx,
+      ),
+    ).toBe("Set 'Stand-up' to repeat every weekday at 09:00");
+    expect(summarizeEvent({ type: 'task.updated', data: { before: { recurrence: {} }, after: { recurrence: null } } }, ctx)).toBe(
+      "Stopped repeating 'Stand-up'",
+    );
+    expect(summarizeEvent({ type: 'task.occurrence.skipped', data: { from: '2026-12-03T08:00:00.000Z' } }, ctx)).toBe(
+      "Skipped occurrence of 3 Dec of 'Stand-up'",
+    );
+    expect(summarizeEvent({ type: 'task.recurrence.generated', data: { occurrence_at: '2026-12-04' } }, ctx)).toBe(
+      "Created the next occurrence for 4 Dec of 'Stand-up'",
+    );
   });
 });

@@ -1,6 +1,7 @@
 // One human-readable line per event ("Changed priority from low to high"), for the activity
 // feed and task history. Pure: the caller passes the user's time zone (due times are shown
 // in it) and, for events whose data lacks it, the task's title. Never throws on odd data.
+import { describeSeries } from '../recurrence/service.js';
 import { wallTime } from '../time/zones.js';
 
 export interface SummarizableEvent {
@@ -26,7 +27,18 @@ type Phrase = (ref: Ref) => string;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MAX_QUOTED = 80;
-const SUMMARIZED_FIELDS = new Set(['title', 'priority', 'due_date', 'due_at', 'time_zone', 'tags', 'description', 'list_id']);
+const SUMMARIZED_FIELDS = new Set([
+  'title',
+  'priority',
+  'due_date',
+  'due_at',
+  'time_zone',
+  'tags',
+  'description',
+  'list_id',
+  'recurrence',
+  'series_id',
+]);
 
 export function summarizeEvent(event: SummarizableEvent, context: SummaryContext): string {
   const { data } = event;
@@ -44,12 +56,50 @@ export function summarizeEvent(event: SummarizableEvent, context: SummaryContext
       return `Restored ${quoteOr(title, 'a task')}`;
     case 'task.updated':
       return summarizeChanges(record(data.before), record(data.after), context);
+    case 'task.occurrence.skipped': {
+      const from = formatDay(data.from, context.timeZone);
+      return `Skipped occurrence${from ? ` of ${from}` : ''}${title ? ` of ${quote(title)}` : ''}`;
+    }
+    case 'task.recurrence.generated': {
+      const at = formatDay(data.occurrence_at, context.timeZone);
+      return `Created the next occurrence${at ? ` for ${at}` : ''}${title ? ` of ${quote(title)}` : ''}`;
+    }
+    case 'task.recurrence.finished':
+      return `Finished repeating${title ? ` ${quote(title)}` : ''} (the rule has no further date)`;
     case 'tag.created':
       return `Created tag ${quoteOr(text(data.name), 'a tag')}`;
+    case 'tag.renamed':
+      return `Renamed tag ${quote(record(data.before).name)} to ${quote(record(data.after).name)}`;
+    case 'tag.recolored': {
+      const color = text(record(data.after).color);
+      const tag = quoteOr(text(data.name), 'a tag');
+      return color ? `Changed the color of tag ${tag} to ${color}` : `Removed the color of tag ${tag}`;
+    }
+    case 'tag.deleted':
+      return `Deleted tag ${quoteOr(text(data.name), 'a tag')}`;
+    case 'view.created':
+      return `Saved view ${quoteOr(text(data.name), 'a view')}`;
+    case 'view.updated': {
+      const [before, after] = [record(data.before), record(data.after)];
+      return 'name' in after ? `Renamed view ${quote(before.name)} to ${quote(after.name)}` : 'Changed a saved view';
+    }
+    case 'view.deleted':
+      return `Deleted view ${quoteOr(text(data.name), 'a view')}`;
     case 'list.created':
       return `Created list ${quoteOr(text(data.name), 'a list')}`;
     case 'user.registered':
       return 'Created the account';
+    case 'reminder.scheduled':
+    case 'reminder.rescheduled':
+    case 'reminder.snoozed': {
+      const verb = { 'reminder.scheduled': 'Set', 'reminder.rescheduled': 'Moved', 'reminder.snoozed': 'Snoozed' }[event.type];
+      const at = formatDue({ due_at: data.remind_at }, context.timeZone);
+      return `${verb} a reminder${title ? ` for ${quote(title)}` : ''}${at ? ` to ${at}` : ''}`;
+    }
+    case 'reminder.cancelled':
+      return `Cancelled a reminder${title ? ` for ${quote(title)}` : ''}`;
+    case 'reminder.fired':
+      return `Reminded about ${quoteOr(text(data.task_title) ?? title, 'a task')}`;
     default:
       return capitalize(event.type.replaceAll('.', ' ').replaceAll('_', ' '));
   }
@@ -72,6 +122,7 @@ function summarizeChanges(before: Record<string, unknown>, after: Record<string,
     else phrases.push(({ of }) => `edited the description${of}`);
   }
   if ('list_id' in after) phrases.push(({ name }) => `moved ${name} to another list`);
+  if ('recurrence' in after) phrases.push(recurrenceChange(after.recurrence));
   for (const field of Object.keys(after)) {
     if (!SUMMARIZED_FIELDS.has(field)) phrases.push(({ of }) => `changed ${field.replaceAll('_', ' ')}${of}`);
   }
@@ -104,6 +155,30 @@ function dueChange(before: Record<string, unknown>, after: Record<string, unknow
   if (from && to) return ({ of }) => `moved due date${of} from ${from} to ${to}`;
   if (to) return ({ of }) => `set the due date${of} to ${to}`;
   return ({ of }) => `cleared the due date${of}`;
+}
+
+/** "set to repeat every weekday at 09:00" or "stopped repeating". */
+function recurrenceChange(after: unknown): Phrase {
+  const rule = record(after);
+  if (typeof rule.rule !== 'string' || typeof rule.dtstart !== 'string') return ({ name }) => `stopped repeating ${name}`;
+  let description: string;
+  try {
+    description = describeSeries({ rule: rule.rule, dtstart: rule.dtstart });
+  } catch {
+    description = rule.rule;
+  }
+  const every = rule.mode === 'after_completion' ? ' after completion' : '';
+  return ({ name }) => `set ${name} to repeat ${description}${every}`;
+}
+
+/** "3 Dec" for an instant (in the reader's zone) or a date. */
+function formatDay(value: unknown, timeZone: string): string | null {
+  const s = text(value);
+  if (!s) return null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return `${Number(s.slice(8, 10))} ${MONTHS[Number(s.slice(5, 7)) - 1]}`;
+  if (Number.isNaN(Date.parse(s))) return null;
+  const w = wallTime(new Date(s), timeZone);
+  return `${w.day} ${MONTHS[w.month - 1]}`;
 }
 
 function formatDue(side: Record<string, unknown>, timeZone: string): string | null {

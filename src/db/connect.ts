@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
@@ -48,6 +49,12 @@ async function connectPostgres(url: string, { poolSize, log }: ConnectOptions): 
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: 'taskflow' });
   pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL client failed'));
+  // A checked-out client whose connection drops between queries (server restart, database
+  // dropped) emits 'error' with no listener of the pool's: without this the process dies.
+  // The query in flight, if any, still rejects and is handled by its caller.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost'));
+  });
   // Fail fast on a wrong URL instead of on the first request.
   const probe = await pool.connect();
   probe.release();
@@ -101,6 +108,8 @@ async function connectPGlite({ dataDir }: ConnectOptions): Promise<Database> {
     const pglite = await PGlite.create({
       dataDir: dir,
       parsers: { [INT8]: identity, [DATE]: identity },
+      // Contrib extensions the migrations create (PostgreSQL ships them; PGlite loads them here).
+      extensions: { btree_gin },
     });
     const pool = new PGlitePool(pglite);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }) });

@@ -82,6 +82,33 @@ export interface TasksTable {
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
   version: Generated<number>;
+  /** Derived by triggers (migration 0004): tag names and keys, the sortable due moment, the FTS document. */
+  tag_names: Generated<string>;
+  tag_keys: ColumnType<string[], string[] | undefined, string[]>;
+  due_key: ColumnType<Date | null, never, never>;
+  search_vector: ColumnType<string, never, never>;
+  /** Recurrence (migration 0006): the rule as jsonb, the series, the occurrence this instance is, its predecessor. */
+  recurrence: ColumnType<TaskRecurrence | null, string | null, string | null>;
+  series_id: string | null;
+  occurrence_at: Timestamp | null;
+  previous_task_id: string | null;
+}
+
+/** tasks.recurrence: the rule of a recurring task (src/recurrence/schema.ts is the API shape). */
+export interface TaskRecurrence {
+  rule: string;
+  mode: 'schedule' | 'after_completion';
+  dtstart: string;
+  exdates: string[];
+  catch_up: boolean;
+}
+
+export interface TaskSeriesTable {
+  id: string;
+  owner_id: string;
+  status: Generated<'active' | 'finished' | 'stopped'>;
+  created_at: DefaultedTimestamp;
+  ended_at: Timestamp | null;
 }
 
 export interface TagsTable {
@@ -90,6 +117,19 @@ export interface TagsTable {
   name: string;
   color: string | null;
   created_at: DefaultedTimestamp;
+  version: Generated<number>;
+}
+
+export interface ViewsTable {
+  id: string;
+  user_id: string;
+  name: string;
+  filter: Generated<string>;
+  sort: 'due' | 'priority' | 'created' | 'updated' | 'title' | 'rank' | null;
+  sort_order: 'asc' | 'desc' | null;
+  version: Generated<number>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface TaskTagsTable {
@@ -159,6 +199,53 @@ export interface EventsArchiveTable extends Omit<EventsTable, 'seq' | 'tx_id' | 
   archived_at: DefaultedTimestamp;
 }
 
+export interface RemindersTable {
+  id: string;
+  task_id: string;
+  user_id: string;
+  remind_at: Timestamp;
+  offset_seconds: number | null;
+  offset_text: string | null;
+  channel: Generated<'all' | 'in_app' | 'push' | 'webhook'>;
+  status: Generated<'pending' | 'sent' | 'cancelled'>;
+  cancel_reason: string | null;
+  attempts: Generated<number>;
+  sent_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  version: Generated<number>;
+}
+
+export interface ReminderSettingsTable {
+  user_id: string;
+  default_offset_seconds: number | null;
+  default_offset_text: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  event_id: string;
+  reminder_id: string;
+  task_id: string;
+  title: string;
+  remind_at: Timestamp;
+  created_at: DefaultedTimestamp;
+  read_at: Timestamp | null;
+}
+
+export interface PushSubscriptionsTable {
+  id: string;
+  user_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: DefaultedTimestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   app_settings: AppSettingsTable;
@@ -168,16 +255,49 @@ export interface DB {
   lists: ListsTable;
   list_members: ListMembersTable;
   tasks: TasksTable;
+  task_series: TaskSeriesTable;
   tags: TagsTable;
   task_tags: TaskTagsTable;
+  views: ViewsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
   consumer_checkpoints: ConsumerCheckpointsTable;
   dead_letters: DeadLettersTable;
   processed_events: ProcessedEventsTable;
   events_archive: EventsArchiveTable;
+  reminders: RemindersTable;
+  reminder_settings: ReminderSettingsTable;
+  notifications: NotificationsTable;
+  push_subscriptions: PushSubscriptionsTable;
 }
 
-export type TaskRow = Selectable<TasksTable>;
+/** The columns the database derives for search and sorting: never part of a task as read. */
+export type DerivedTaskColumns = 'tag_names' | 'tag_keys' | 'due_key' | 'search_vector';
+export type TaskRow = Omit<Selectable<TasksTable>, DerivedTaskColumns>;
+
+/** Every column of a task as read (all but the derived ones): the SELECT list of task reads. */
+export const TASK_COLUMNS = [
+  'id',
+  'list_id',
+  'created_by',
+  'title',
+  'description',
+  'due_date',
+  'due_at',
+  'time_zone',
+  'priority',
+  'status',
+  'completed_at',
+  'created_at',
+  'updated_at',
+  'version',
+  'recurrence',
+  'series_id',
+  'occurrence_at',
+  'previous_task_id',
+] as const satisfies ReadonlyArray<keyof TaskRow>;
+// Does not compile while a column of TaskRow is missing from TASK_COLUMNS.
+type Exhaustive<Missing extends never> = Missing;
+export type TaskColumnsAreListed = Exhaustive<Exclude<keyof TaskRow, (typeof TASK_COLUMNS)[number]>>;
 export type NewTaskRow = Insertable<TasksTable>;
 export type EventRow = Selectable<EventsTable>;

@@ -9,8 +9,10 @@
 // the checkpoint never jumps over a late commit. (The same technique as Emmett and Marten.)
 // Cost: one long-running writing transaction anywhere in the cluster holds every consumer
 // back — keep transactions short and watch taskflow_consumer_lag_seconds.
-import { sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from '../db/tables.js';
 import type { Tx } from '../db/transaction.js';
+import { visibleEvents } from '../lists/access.js';
 import { toStoredEvent } from './append-events.js';
 import type { StoredEvent } from './types.js';
 
@@ -76,4 +78,79 @@ export async function readEventsAfter(q: Tx['q'], { after, limit, partition }: R
     ORDER BY tx_id, seq
     LIMIT ${limit}`.execute(q);
   return result.rows.map(toStoredEvent);
+}
+
+// ---------------------------------------------------------------------------------------
+// Tailers that keep their position in memory (the real-time hub of every server process):
+// the same (tx_id, seq) order and the same xmin gate, read outside any transaction.
+
+type Reader = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The last event below the xmin gate: a tailer that starts here and reads with
+ * readLogAfter sees every event committed from now on, late commits included (their
+ * tx_id is at least the gate, so they sort after this position).
+ */
+export async function readLogHead(q: Reader): Promise<Position> {
+  const result = await sql<Position>`
+    SELECT tx_id::text AS "txId", seq::text AS seq
+    FROM events
+    WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY tx_id DESC, seq DESC
+    LIMIT 1`.execute(q);
+  return result.rows[0] ?? START;
+}
+
+/** Every user's events after `after`, gated and ordered like readEventsAfter (one statement). */
+export function readLogAfter(q: Reader, after: Position, limit: number): Promise<StoredEvent[]> {
+  // readEventsAfter runs one statement and needs no transaction of its own.
+  return readEventsAfter(q as Transaction<DB>, { after, limit, partition: { index: 0, count: 1 } });
+}
+
+/**
+ * The events one user may see (lists/access.ts: visibleEvents, the live log and the
+ * archive) after `after`, gated and ordered like readEventsAfter: a resuming client gets a
+ * gap-free prefix of its events in log order.
+ */
+export async function readVisibleEventsAfter(
+  q: Reader,
+  userId: string,
+  { after, limit }: { after: Position; limit: number },
+): Promise<StoredEvent[]> {
+  const rows = await visibleEvents(q, userId)
+    .select([
+      'events.seq',
+      'events.event_id',
+      'events.type',
+      'events.user_id',
+      'events.actor_id',
+      'events.aggregate_type',
+      'events.aggregate_id',
+      'events.aggregate_version',
+      'events.correlation_id',
+      'events.causation_id',
+      'events.occurred_at',
+      'events.data',
+      'events.schema_version',
+      sql<string>`events.tx_id::text`.as('tx_id'),
+    ])
+    .where(sql<boolean>`(events.tx_id, events.seq) > (${after.txId}::xid8, ${after.seq}::bigint)`)
+    .where(sql<boolean>`events.tx_id < pg_snapshot_xmin(pg_current_snapshot())`)
+    .orderBy(sql`events.tx_id`)
+    .orderBy('events.seq')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => toStoredEvent({ ...row, data: row.data as unknown }));
+}
+
+/**
+ * Whether events after `position` have moved to events_archive (EVENT_RETENTION_DAYS): a
+ * client resuming from there is older than retention. By seq alone, over the archive's
+ * primary key; an event at the edge that sorts differently by tx_id is still replayed,
+ * since readVisibleEventsAfter reads the archive too.
+ */
+export async function isArchivedAfter(q: Reader, position: Position): Promise<boolean> {
+  const result = await sql<{ archived: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM events_archive WHERE seq > ${position.seq}::bigint) AS archived`.execute(q);
+  return result.rows[0]?.archived ?? false;
 }

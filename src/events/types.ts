@@ -8,15 +8,29 @@ export const EVENT_TYPES = [
   'task.reopened',
   'task.deleted',
   'task.restored',
+  'task.occurrence.skipped',
+  'task.recurrence.generated',
+  'task.recurrence.finished',
   'tag.created',
+  'tag.renamed',
+  'tag.recolored',
+  'tag.deleted',
+  'view.created',
+  'view.updated',
+  'view.deleted',
   'user.registered',
   'user.role_changed',
   'list.created',
+  'reminder.scheduled',
+  'reminder.rescheduled',
+  'reminder.snoozed',
+  'reminder.cancelled',
+  'reminder.fired',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type AggregateType = 'task' | 'tag' | 'list' | 'user';
+export type AggregateType = 'task' | 'tag' | 'list' | 'user' | 'view' | 'reminder';
 
 /** An event about to be appended; envelope fields the store fills are absent. */
 export interface NewEvent {

@@ -46,3 +46,12 @@ export function visibleEvents(q: Q, userId: string) {
   const archived = q.selectFrom('events_archive').select(EVENT_COLUMNS).where('events_archive.user_id', '=', userId);
   return q.selectFrom(live.unionAll(archived).as('events'));
 }
+
+/**
+ * Who may see one event, for streams that route the whole log to their connections (the
+ * real-time hub) instead of querying per user: the same rule as visibleEvents, applied to
+ * an event in hand. Today: its owner. Shared lists will widen both together.
+ */
+export function eventAudience(event: { userId: string }): readonly string[] {
+  return [event.userId];
+}

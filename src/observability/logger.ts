@@ -4,6 +4,8 @@ import { pino } from 'pino';
 
 export type Logger = pino.Logger;
 
+const withoutQuery = (value: unknown) => (typeof value === 'string' ? value.split('?')[0] : value);
+
 export function createLogger(level: string): Logger {
   return pino({
     level,
@@ -13,7 +15,9 @@ export function createLogger(level: string): Logger {
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
+        'req.headers["sec-websocket-protocol"]',
         'headers.authorization',
+        'headers["sec-websocket-protocol"]',
         'password',
         '*.password',
         'token',
@@ -30,6 +34,9 @@ export function createLogger(level: string): Logger {
         url: req.url.split('?')[0],
         id: req.id,
       }),
+      // Same for a bare url or path a plugin logs (@fastify/websocket logs the upgrade's url).
+      url: withoutQuery,
+      path: withoutQuery,
     },
   });
 }

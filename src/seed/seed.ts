@@ -1,9 +1,11 @@
 // `taskflow seed --user demo`: a demo account with a realistic spread of tasks (overdue,
 // today, this week, later, undated; all priorities; tags; some completed), created through
-// the task service so that every seeded task has its events like any other.
+// the task service so that every seeded task has its events like any other. Above
+// BULK_THRESHOLD tasks, or with --users, it seeds set-based instead (bulk.ts).
 import type { App } from '../app.js';
 import { EmailTaken } from '../errors.js';
 import type { CreateTaskInput, Priority } from '../tasks/schema.js';
+import { ensureSeedUser, seedTasksInBulk } from './bulk.js';
 
 export const DEMO_PASSWORD = 'taskflow-demo';
 
@@ -76,4 +78,40 @@ export async function seedDemoUser(app: App, name: string, count: number) {
     }
   }
   return { email, password: DEMO_PASSWORD, tasks: count, completed };
+}
+
+/** More tasks than this are seeded set-based: one service call per task would take minutes. */
+export const BULK_THRESHOLD = 1000;
+
+export interface SeedOptions {
+  /** Tasks for `name`@example.com. */
+  tasks: number;
+  /** More users, `name`-1 … `name`-N, each with `tasksPerUser` tasks (bulk). */
+  users?: number;
+  tasksPerUser?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** The seed command: the demo user (through the services when small), plus bulk users. */
+export async function seed(app: App, name: string, options: SeedOptions) {
+  const { tasks, users = 0, tasksPerUser = tasks, onProgress } = options;
+  const main =
+    tasks <= BULK_THRESHOLD && users === 0
+      ? await seedDemoUser(app, name, tasks)
+      : await seedBulkUser(app, name, tasks, onProgress);
+  let otherTasks = 0;
+  for (let k = 1; k <= users; k++) {
+    const result = await seedBulkUser(app, `${name}-${k}`, tasksPerUser);
+    otherTasks += result.tasks;
+    onProgress?.(`user ${k}/${users} seeded (${tasksPerUser} tasks)`);
+  }
+  return { ...main, users: 1 + users, total_tasks: main.tasks + otherTasks };
+}
+
+async function seedBulkUser(app: App, name: string, count: number, onProgress?: (message: string) => void) {
+  const user = await ensureSeedUser(app, name, DEMO_PASSWORD);
+  const { tasks, completed } = await seedTasksInBulk(app, user, count, {
+    onProgress: (done, total) => onProgress?.(`${name}: ${done}/${total} tasks`),
+  });
+  return { email: user.email, password: DEMO_PASSWORD, tasks, completed };
 }

@@ -71,6 +71,8 @@ describe('diffTask', () => {
     tags: ['x'],
     status: 'open',
     completed_at: null,
+    recurrence: null,
+    series_id: null,
   };
 
   it('lists only the changed fields, before and after', () => {
@@ -97,6 +99,8 @@ describe('revertChanges', () => {
     tags: ['Work', 'home'],
     status: 'open',
     completed_at: null,
+    recurrence: null,
+    series_id: null,
   };
 
   it('sets every changed field back to before while each still holds its after value', () => {

@@ -1,6 +1,8 @@
 // Pure task rules: no I/O, no clock of their own. The service feeds them rows and `now`;
 // the tests call them directly. TaskState is the shape events carry (snake_case, as the
 // API shows it), so history folding and the API never disagree on a field's meaning.
+
+import type { TaskRecurrence } from '../db/tables.js';
 import { NotRevertible, RevertConflict, ValidationFailed } from '../errors.js';
 import type { FieldChanges } from '../events/types.js';
 import { localToInstant } from '../time/zones.js';
@@ -17,6 +19,10 @@ export interface TaskState {
   tags: string[];
   status: 'open' | 'completed';
   completed_at: string | null;
+  /** The repeat rule (src/recurrence); null for a one-off task. */
+  recurrence: TaskRecurrence | null;
+  /** The series this task is an instance of; kept when its recurrence is cleared. */
+  series_id: string | null;
 }
 
 export const TASK_FIELDS = [
@@ -30,6 +36,8 @@ export const TASK_FIELDS = [
   'tags',
   'status',
   'completed_at',
+  'recurrence',
+  'series_id',
 ] as const satisfies ReadonlyArray<keyof TaskState>;
 
 /** Priorities are stored as 0..4 so that sorting by priority is an index scan. */
@@ -103,8 +111,14 @@ function parseDueAt(value: string, timeZone: string): Date {
   );
 }
 
-const sameValue = (a: unknown, b: unknown): boolean =>
-  Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b;
+const sameValue = (a: unknown, b: unknown): boolean => {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  // The recurrence object: compared as JSON with sorted keys (jsonb reorders them).
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+  }
+  return a === b;
+};
 
 /** The fields that differ, as the `data` of a task.updated event; null when nothing changed. */
 export function diffTask(before: TaskState, after: TaskState): FieldChanges | null {

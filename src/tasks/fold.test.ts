@@ -14,6 +14,8 @@ const state: TaskState = {
   tags: ['home'],
   status: 'open',
   completed_at: null,
+  recurrence: null,
+  series_id: null,
 };
 let version = 0;
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));

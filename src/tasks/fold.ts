@@ -32,6 +32,8 @@ export function evolveTask(state: TaskView | null, event: TaskEventLike): TaskVi
   if (!state) return null;
   switch (event.type) {
     case 'task.updated':
+    // A skip moves the due date; its data carries before/after like an update.
+    case 'task.occurrence.skipped':
       return { ...state, ...pickTaskFields(event.data.after), ...stamp };
     case 'task.completed':
       return { ...state, status: 'completed', completed_at: String(event.data.completed_at), ...stamp };
@@ -61,6 +63,8 @@ export function taskStateOf(data: Record<string, unknown>): TaskState {
     tags: picked.tags ?? [],
     status: picked.status ?? 'open',
     completed_at: picked.completed_at ?? null,
+    recurrence: picked.recurrence ?? null,
+    series_id: picked.series_id ?? null,
   };
 }
 

@@ -47,7 +47,12 @@ export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPlugin
       {
         schema: {
           tags: ['tasks'],
-          summary: 'List tasks, newest first',
+          summary: 'List, filter, search and sort tasks',
+          description:
+            'Filters combine with AND; `filter` takes an expression such as `(today | overdue) & #work & !p4` ' +
+            '(docs/filters.md; a syntax error is 422 with its `column`). With `q` each item has `search` ' +
+            '(rank, highlighted title and snippet) and the default sort is rank, else newest first. ' +
+            'Cursor-paginated (`next_cursor`), stable under concurrent inserts.',
           querystring: listTasksQuery,
           response: { 200: taskPageSchema, ...errors },
         },

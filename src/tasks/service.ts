@@ -4,15 +4,19 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { DB, TaskRow } from '../db/tables.js';
+import { type DB, TASK_COLUMNS, type TaskRow } from '../db/tables.js';
 import type { Transact, Tx } from '../db/transaction.js';
 import { Conflict, NotFound, RevertConflict, ValidationFailed, VersionConflict } from '../errors.js';
 import { appendEvents } from '../events/append-events.js';
 import type { Actor, EventType, FieldChanges } from '../events/types.js';
 import { claimIdempotencyKey, type IdempotencyRequest, saveIdempotentResponse } from '../idempotency/store.js';
 import { accessibleListIds, visibleEvents, writableListIds } from '../lists/access.js';
-import { resolveTags, setTaskTags } from '../tags/service.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { applyQuickAdd } from '../quick-add/service.js';
+import { occurrenceAt } from '../recurrence/engine.js';
+import { resolveRecurrence } from '../recurrence/settings.js';
+import { findTasks } from '../search/service.js';
+import { derivedTagColumns, resolveTags, setTaskTags, taskTagNamesSql } from '../tags/service.js';
+import { findViewSpec } from '../views/service.js';
 import {
   diffTask,
   normalizeTagNames,
@@ -23,13 +27,13 @@ import {
   type TaskState,
 } from './domain.js';
 import { taskStateOf } from './fold.js';
-import type { CreateTaskInput, ListTasksQuery, TaskView, UpdateTaskInput } from './schema.js';
+import type { CreateTaskInput, ListTasksQuery, TaskListItem, TaskView, UpdateTaskInput } from './schema.js';
 
 // The fold is part of this capability's public surface (history, time travel, tests).
 export { evolveTask, foldTaskEvents, type TaskEventLike } from './fold.js';
 
 type Q = Kysely<DB> | Tx['q'];
-type TaskRowWithTags = TaskRow & { tags: string[] };
+export type TaskRowWithTags = TaskRow & { tags: string[] };
 
 export interface TaskServiceDeps {
   db: Kysely<DB>;
@@ -49,7 +53,7 @@ export type TaskService = ReturnType<typeof createTaskService>;
 export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
   async function createTask(
     actor: Actor,
-    input: CreateTaskInput,
+    request: CreateTaskInput,
     idempotency?: IdempotencyRequest,
   ): Promise<{ task: TaskView; replayed: boolean }> {
     return transact(async (tx) => {
@@ -59,9 +63,13 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
       }
       const now = clock.now();
       // The list check and the user's zone (for a local due_at) in one round trip.
-      const list = await writableList(tx.q, actor.userId, input.list_id);
+      const list = await writableList(tx.q, actor.userId, request.list_id);
+      // Quick-add text fills what the request leaves out (src/quick-add).
+      const input = applyQuickAdd(request, { now, timeZone: list.user_time_zone });
       const due = resolveDue({ due_date: null, due_at: null, time_zone: null }, input, list.user_time_zone);
+      const recurrence = resolveRecurrence(null, input.recurrence, due);
       const tags = await resolveTags(tx, actor, now, normalizeTagNames(input.tags ?? []));
+      const seriesId = recurrence ? await startSeries(tx, randomUUID(), list.owner_id, now) : null;
       const inserted = await tx.q
         .insertInto('tasks')
         .values({
@@ -72,10 +80,15 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
           description: input.description ?? '',
           ...due,
           priority: priorityToRank(input.priority ?? 'none'),
+          recurrence: recurrence && JSON.stringify(recurrence),
+          series_id: seriesId,
+          occurrence_at: recurrence ? occurrenceAt(due) : null,
+          // What the task_tags trigger derives, written now so that it has nothing to rewrite.
+          ...derivedTagColumns(tags),
           created_at: now,
           updated_at: now,
         })
-        .returningAll()
+        .returning(TASK_COLUMNS)
         .executeTakeFirstOrThrow();
       // A new task has no tags to remove, and resolveTags already returns canonical, sorted
       // names: no delete, no re-read.
@@ -97,25 +110,13 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
     return toView(await loadTask(db, actor.userId, id));
   }
 
-  async function listTasks(actor: Actor, query: ListTasksQuery): Promise<{ items: TaskView[]; next_cursor: string | null }> {
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
-    let q = selectTasks(db, actor.userId);
-    if (query.status !== 'all') q = q.where('tasks.status', '=', query.status);
-    if (query.list_id) q = q.where('tasks.list_id', '=', query.list_id);
-    if (after) {
-      q = q.where((eb) => eb(eb.refTuple('tasks.created_at', 'tasks.id'), '<', eb.tuple(new Date(after.createdAt), after.id)));
-    }
-    const rows = await q
-      .orderBy('tasks.created_at', 'desc')
-      .orderBy('tasks.id', 'desc')
-      .limit(query.limit + 1)
-      .execute();
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+  /** One page of the tasks the actor may see: filters, search, saved view, sort (src/search). */
+  async function listTasks(actor: Actor, query: ListTasksQuery): Promise<{ items: TaskListItem[]; next_cursor: string | null }> {
+    const view = query.view_id ? await findViewSpec(db, actor.userId, query.view_id) : null;
+    const page = await findTasks(db, actor, query, clock.now(), view);
     return {
-      items: page.map(toView),
-      next_cursor:
-        rows.length > query.limit && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : null,
+      items: page.items.map(({ row, search }) => (search ? { ...toView(row), search } : toView(row))),
+      next_cursor: page.nextCursor,
     };
   }
 
@@ -130,6 +131,8 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
         description: patch.description ?? before.description,
         priority: patch.priority ?? before.priority,
       };
+      after.recurrence = resolveRecurrence(before.recurrence, patch.recurrence, due);
+      if (after.recurrence && !before.series_id) after.series_id = randomUUID();
       return writeChanges(tx, actor, now, id, before, after, patch.tags);
     });
   }
@@ -138,6 +141,21 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
    * Undoes one task.updated (`changes` = its data): sets the fields back to `before` if they
    * still hold `after`, as a new task.updated caused by `revertedEventId`.
    */
+  /** Adds and removes tags by name (case-insensitive): one task.updated when the set changes. */
+  async function changeTaskTags(
+    actor: Actor,
+    id: string,
+    change: { add: readonly string[]; remove: readonly string[] },
+    options: MutationOptions = {},
+  ): Promise<TaskView> {
+    return mutate(actor, id, options, 'task.updated', async (tx, row, now) => {
+      const before = toState(row);
+      const removed = new Set(change.remove.map((name) => name.toLowerCase()));
+      const names = [...before.tags.filter((name) => !removed.has(name.toLowerCase())), ...change.add];
+      return writeChanges(tx, actor, now, id, before, before, names);
+    });
+  }
+
   async function revertUpdate(actor: Actor, id: string, changes: FieldChanges, revertedEventId: string): Promise<TaskView> {
     try {
       return await mutate(actor, id, { causationId: revertedEventId }, 'task.updated', async (tx, row, now) => {
@@ -177,9 +195,20 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
         due_at: target.due_at,
         time_zone: target.time_zone,
         priority: priorityToRank(target.priority),
+        ...('recurrence' in changes.after ? recurrenceColumns(target) : {}),
       })
       .where('id', '=', id)
       .execute();
+    // A rule set (again) starts or re-activates the series, owned by the list's owner.
+    if (target.recurrence && target.series_id && 'recurrence' in changes.after) {
+      const owner = await tx.q
+        .selectFrom('tasks')
+        .innerJoin('lists', 'lists.id', 'tasks.list_id')
+        .select('lists.owner_id')
+        .where('tasks.id', '=', id)
+        .executeTakeFirstOrThrow();
+      await startSeries(tx, target.series_id, owner.owner_id, now);
+    }
     if (tags)
       await setTaskTags(
         tx,
@@ -264,6 +293,8 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
           priority: priorityToRank(snapshot.priority),
           status: snapshot.status,
           completed_at: snapshot.completed_at,
+          recurrence: snapshot.recurrence && JSON.stringify(snapshot.recurrence),
+          series_id: snapshot.series_id,
           created_at: first.occurred_at,
           updated_at: now,
           version: deleted.aggregate_version + 1,
@@ -320,19 +351,26 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
     });
   }
 
-  return { createTask, getTask, listTasks, updateTask, completeTask, reopenTask, deleteTask, restoreTask, revertUpdate };
+  return {
+    mutate,
+    createTask,
+    getTask,
+    listTasks,
+    updateTask,
+    changeTaskTags,
+    completeTask,
+    reopenTask,
+    deleteTask,
+    restoreTask,
+    revertUpdate,
+  };
 }
 
 function selectTasks(q: Q, userId: string) {
   return q
     .selectFrom('tasks')
-    .selectAll('tasks')
-    .select(
-      sql<string[]>`coalesce((
-        SELECT array_agg(tags.name ORDER BY lower(tags.name) COLLATE "C", tags.name COLLATE "C")
-        FROM task_tags JOIN tags ON tags.id = task_tags.tag_id
-        WHERE task_tags.task_id = tasks.id), '{}')`.as('tags'),
-    )
+    .select(TASK_COLUMNS)
+    .select(taskTagNamesSql.as('tags'))
     .where('tasks.list_id', 'in', accessibleListIds(q, userId));
 }
 
@@ -419,7 +457,38 @@ function toState(row: TaskRowWithTags): TaskState {
     tags: row.tags,
     status: row.status,
     completed_at: row.completed_at?.toISOString() ?? null,
+    recurrence: row.recurrence
+      ? {
+          rule: row.recurrence.rule,
+          mode: row.recurrence.mode,
+          dtstart: row.recurrence.dtstart,
+          exdates: row.recurrence.exdates,
+          catch_up: row.recurrence.catch_up,
+        }
+      : null,
+    series_id: row.series_id,
   };
+}
+
+/** The columns a recurrence change writes; the occurrence key is set once, when the series starts. */
+function recurrenceColumns(target: TaskState) {
+  return {
+    recurrence: target.recurrence && JSON.stringify(target.recurrence),
+    series_id: target.series_id,
+    ...(target.recurrence
+      ? { occurrence_at: sql<Date>`coalesce(tasks.occurrence_at, ${occurrenceAt(target)}::timestamptz)` }
+      : {}),
+  };
+}
+
+/** Creates the series row, or re-activates it when a rule is set on a stopped/finished series. */
+async function startSeries(tx: Tx, id: string, ownerId: string, now: Date): Promise<string> {
+  await tx.q
+    .insertInto('task_series')
+    .values({ id, owner_id: ownerId, created_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ status: 'active', ended_at: null }))
+    .execute();
+  return id;
 }
 
 export function toView(row: TaskRowWithTags): TaskView {

@@ -1,0 +1,186 @@
+// Tags through HTTP: CRUD with per-user case-insensitive names, open-task counts, adding and
+// removing tags on a task, and renames/deletes that keep every affected task's history true
+// (folding its events still equals GET /tasks/{id}) and its search document current.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
+import { foldTaskEvents } from '../src/tasks/fold.js';
+import { call, describeWithDatabase, signUp, startTestApp, type TestApp, type TestUser } from './support/app.js';
+import { expectProblem, problemFields, problemShape } from './support/problems.js';
+
+interface Entry {
+  event_id: string;
+  type: string;
+  aggregate_id: string;
+  aggregate_version: number;
+  occurred_at: string;
+  causation_id: string | null;
+  data: Record<string, unknown>;
+  summary: string;
+}
+
+describeWithDatabase('tags', () => {
+  const clock = new ManualClock('2026-05-01T09:00:00Z');
+  let t: TestApp;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock, env: { ACCESS_TOKEN_TTL_SECONDS: '100000000' } });
+    [alice, bob] = await Promise.all([signUp(t.app), signUp(t.app)]);
+  });
+  afterAll(() => t.close());
+
+  const ok = async (user: TestUser, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) => {
+    const res = await call(t.app, method, url, { token: user.token, body });
+    expect(res.status, `${method} ${url}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
+    clock.advance(60_000);
+    return res.body;
+  };
+  const tagsOf = async (user: TestUser) => (await ok(user, 'GET', '/api/v1/tags')).items as Array<Record<string, unknown>>;
+  const history = async (user: TestUser, taskId: string): Promise<Entry[]> =>
+    (await ok(user, 'GET', `/api/v1/tasks/${taskId}/history`)).items;
+  const expectFoldEqualsGet = async (user: TestUser, taskId: string) => {
+    const events = (await history(user, taskId)).map((e) => ({
+      type: e.type,
+      aggregateId: e.aggregate_id,
+      aggregateVersion: e.aggregate_version,
+      occurredAt: new Date(e.occurred_at),
+      data: e.data,
+    }));
+    expect(foldTaskEvents(events)).toEqual(await ok(user, 'GET', `/api/v1/tasks/${taskId}`));
+  };
+
+  it('creates tags with unique names per user, ignoring case; another user may use the same name', async () => {
+    const created = await call(t.app, 'POST', '/api/v1/tags', {
+      token: alice.token,
+      body: { name: '#Errands', color: '#FF8800' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe(`/api/v1/tags/${created.body.id}`);
+    expect(created.body).toMatchObject({ name: 'Errands', color: '#ff8800', open_tasks: 0, version: 1 });
+    const again = await call(t.app, 'POST', '/api/v1/tags', { token: alice.token, body: { name: 'errands' } });
+    expectProblem(again, 409, 'conflict');
+    expect(problemFields(again)).toEqual(['name']);
+    const bobs = await call(t.app, 'POST', '/api/v1/tags', { token: bob.token, body: { name: 'errands' } });
+    expect(bobs.status).toBe(201);
+    for (const body of [{ name: '' }, { name: 'x'.repeat(101) }, { name: 'ok', color: 'red' }, { name: 'ok', extra: 1 }]) {
+      expectProblem(await call(t.app, 'POST', '/api/v1/tags', { token: alice.token, body }), 422, 'validation_failed');
+    }
+  });
+
+  it('lists tags by name with the number of open tasks carrying each', async () => {
+    const user = await signUp(t.app);
+    await ok(user, 'POST', '/api/v1/tasks', { title: 'a', tags: ['work', 'Zeta'] });
+    await ok(user, 'POST', '/api/v1/tasks', { title: 'b', tags: ['work'] });
+    const done = await ok(user, 'POST', '/api/v1/tasks', { title: 'c', tags: ['work', 'alpha'] });
+    await ok(user, 'POST', `/api/v1/tasks/${done.id}/complete`);
+    await ok(user, 'POST', '/api/v1/tags', { name: 'unused' });
+    const tags = await tagsOf(user);
+    expect(tags.map((x) => [x.name, x.open_tasks])).toEqual([
+      ['alpha', 0],
+      ['unused', 0],
+      ['work', 2],
+      ['Zeta', 1],
+    ]);
+  });
+
+  it('adds and removes tags on a task, each a task.updated change', async () => {
+    const task = await ok(alice, 'POST', '/api/v1/tasks', { title: 'Tag me', tags: ['one'] });
+    const added = await ok(alice, 'POST', `/api/v1/tasks/${task.id}/tags`, { tags: ['Two', 'ONE', '#three'] });
+    expect(added).toMatchObject({ tags: ['one', 'three', 'Two'], version: 2 });
+    const removed = await ok(alice, 'DELETE', `/api/v1/tasks/${task.id}/tags/TWO`);
+    expect(removed).toMatchObject({ tags: ['one', 'three'], version: 3 });
+    const unchanged = await ok(alice, 'DELETE', `/api/v1/tasks/${task.id}/tags/never`);
+    expect(unchanged.version).toBe(3);
+    const stale = await call(t.app, 'POST', `/api/v1/tasks/${task.id}/tags`, {
+      token: alice.token,
+      body: { tags: ['four'] },
+      headers: { 'if-match': '"1"' },
+    });
+    expectProblem(stale, 412, 'version_conflict');
+    const summaries = (await history(alice, task.id)).map((e) => e.summary);
+    expect(summaries).toEqual(["Created 'Tag me'", "Added tags three and Two to 'Tag me'", "Removed tag Two from 'Tag me'"]);
+    await expectFoldEqualsGet(alice, task.id);
+  });
+
+  it('a rename shows on every task, bumps each version with a task.updated caused by tag.renamed, and keeps folds true', async () => {
+    const user = await signUp(t.app);
+    const first = await ok(user, 'POST', '/api/v1/tasks', { title: 'First', tags: ['job', 'home'] });
+    const second = await ok(user, 'POST', '/api/v1/tasks', { title: 'Second', tags: ['Job'] });
+    const other = await ok(user, 'POST', '/api/v1/tasks', { title: 'Other', tags: ['home'] });
+    const job = (await tagsOf(user)).find((x) => x.name === 'job') as { id: string };
+
+    const renamed = await ok(user, 'PATCH', `/api/v1/tags/${job.id}`, { name: 'Work' });
+    expect(renamed).toMatchObject({ name: 'Work', open_tasks: 2, version: 2 });
+    expect(await ok(user, 'GET', `/api/v1/tasks/${first.id}`)).toMatchObject({ tags: ['home', 'Work'], version: 2 });
+    expect(await ok(user, 'GET', `/api/v1/tasks/${second.id}`)).toMatchObject({ tags: ['Work'], version: 2 });
+    expect((await ok(user, 'GET', `/api/v1/tasks/${other.id}`)).version).toBe(1);
+
+    const feed = (await ok(user, 'GET', `/api/v1/activity?type=tag.renamed`)).items as Entry[];
+    expect(feed.map((e) => e.summary)).toEqual(["Renamed tag 'job' to 'Work'"]);
+    const [update] = (await history(user, first.id)).slice(-1);
+    expect(update).toMatchObject({
+      type: 'task.updated',
+      causation_id: feed[0]?.event_id,
+      data: { before: { tags: ['home', 'job'] }, after: { tags: ['home', 'Work'] } },
+    });
+    for (const task of [first, second]) await expectFoldEqualsGet(user, task.id);
+
+    // Search and filters follow the new name at once.
+    const found = await ok(user, 'GET', '/api/v1/tasks?q=work');
+    expect(found.items.map((x: { title: string }) => x.title).sort()).toEqual(['First', 'Second']);
+    expect((await ok(user, 'GET', '/api/v1/tasks?q=job')).items).toEqual([]);
+    expect((await ok(user, 'GET', '/api/v1/tasks?tag=work')).items).toHaveLength(2);
+
+    // Case-only rename is allowed; a clash with another tag is not.
+    expect(await ok(user, 'PATCH', `/api/v1/tags/${job.id}`, { name: 'work' })).toMatchObject({ name: 'work', version: 3 });
+    const clash = await call(t.app, 'PATCH', `/api/v1/tags/${job.id}`, { token: user.token, body: { name: 'HOME' } });
+    expectProblem(clash, 409, 'conflict');
+  });
+
+  it('recoloring changes no task; deleting removes the tag from every task with true history', async () => {
+    const user = await signUp(t.app);
+    const task = await ok(user, 'POST', '/api/v1/tasks', { title: 'Doomed tag', tags: ['temp', 'keep'] });
+    const temp = (await tagsOf(user)).find((x) => x.name === 'temp') as { id: string };
+    const recolored = await ok(user, 'PATCH', `/api/v1/tags/${temp.id}`, { color: '#00aa00' });
+    expect(recolored).toMatchObject({ color: '#00aa00', version: 2 });
+    expect((await ok(user, 'PATCH', `/api/v1/tags/${temp.id}`, { color: null })).color).toBeNull();
+    expect((await ok(user, 'GET', `/api/v1/tasks/${task.id}`)).version).toBe(1);
+
+    const deleted = await call(t.app, 'DELETE', `/api/v1/tags/${temp.id}`, { token: user.token });
+    expect(deleted.status).toBe(204);
+    expect(await ok(user, 'GET', `/api/v1/tasks/${task.id}`)).toMatchObject({ tags: ['keep'], version: 2 });
+    expect((await tagsOf(user)).map((x) => x.name)).toEqual(['keep']);
+    expectProblem(await call(t.app, 'GET', `/api/v1/tags/${temp.id}`, { token: user.token }), 404, 'not_found');
+    const summaries = (await ok(user, 'GET', '/api/v1/activity?type=tag.*')).items.map((e: Entry) => e.summary);
+    expect(summaries).toEqual([
+      "Deleted tag 'temp'",
+      "Removed the color of tag 'temp'",
+      "Changed the color of tag 'temp' to #00aa00",
+      "Created tag 'keep'",
+      "Created tag 'temp'",
+    ]);
+    await expectFoldEqualsGet(user, task.id);
+    expect((await ok(user, 'GET', '/api/v1/tasks?q=temp')).items).toEqual([]);
+  });
+
+  it('another user’s tag is indistinguishable from a missing one, and never listed', async () => {
+    const secret = await ok(alice, 'POST', '/api/v1/tags', { name: 'alice-only' });
+    expect((await tagsOf(bob)).map((x) => x.name)).not.toContain('alice-only');
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'stolen' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const foreign = await call(t.app, method, `/api/v1/tags/${secret.id}`, { token: bob.token, body });
+      const missing = await call(t.app, method, `/api/v1/tags/${randomUUID()}`, { token: bob.token, body });
+      expectProblem(foreign, 404, 'not_found');
+      expect(problemShape(foreign)).toEqual(problemShape(missing));
+    }
+    const aliceTask = await ok(alice, 'POST', '/api/v1/tasks', { title: 'Mine' });
+    const tagging = await call(t.app, 'POST', `/api/v1/tasks/${aliceTask.id}/tags`, { token: bob.token, body: { tags: ['x'] } });
+    expectProblem(tagging, 404, 'not_found');
+    expect((await ok(alice, 'GET', `/api/v1/tags/${secret.id}`)).name).toBe('alice-only');
+  });
+});
