@@ -46,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
     case 'worker': {
+      // Listen for the signal before anything starts: a SIGTERM that arrives while the
+      // workers are still starting must shut down gracefully, not kill the process.
+      const signalled = waitForSignal();
       const app = await createApp(config, { log });
       if (command === 'serve') {
         const address = await app.listen();
@@ -53,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       }
       if (command === 'worker' || config.RUN_WORKERS) await app.startWorkers();
       if (command === 'worker') log.info({ database: app.database.kind }, 'TaskFlow worker running');
-      await waitForSignal();
+      await signalled;
       log.info('shutting down');
       const timer = setTimeout(() => {
         log.error('graceful shutdown timed out; exiting');

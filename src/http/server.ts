@@ -3,6 +3,7 @@
 // routes under /api/v1. Services are built in app.ts and passed in; nothing here talks SQL.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -50,6 +51,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<HttpServer> {
     },
     trustProxy: true,
     return503OnClosing: true,
+    // Idle keep-alive sockets are closed by our own bookkeeping below: Node's
+    // closeIdleConnections() also closed a keep-alive socket whose next request was already
+    // being handled (seen in the CLI shutdown test: "other side closed", no response).
+    forceCloseConnections: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -58,11 +63,27 @@ export async function buildHttpServer(deps: HttpDeps): Promise<HttpServer> {
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest('principal', null);
 
-  // Graceful shutdown: once closing, answer in-flight requests with `Connection: close`,
-  // or keep-alive clients hold their sockets (and so close()) open until the idle timeout.
+  // Graceful shutdown: once closing, answer in-flight requests with `Connection: close` (the
+  // socket then closes after the response) and end every socket with no request in flight,
+  // or keep-alive clients hold close() open until their idle timeout.
   let closing = false;
+  const requestsOnSocket = new Map<Socket, number>();
+  app.server.on('connection', (socket: Socket) => {
+    requestsOnSocket.set(socket, 0);
+    socket.on('close', () => requestsOnSocket.delete(socket));
+  });
+  // Only sockets the server accepted are tracked (app.inject() has no real socket).
+  app.addHook('onRequest', async (request) => {
+    const count = requestsOnSocket.get(request.raw.socket);
+    if (count !== undefined) requestsOnSocket.set(request.raw.socket, count + 1);
+  });
+  app.addHook('onResponse', async (request) => {
+    const count = requestsOnSocket.get(request.raw.socket);
+    if (count !== undefined) requestsOnSocket.set(request.raw.socket, Math.max(0, count - 1));
+  });
   app.addHook('preClose', async () => {
     closing = true;
+    for (const [socket, requests] of requestsOnSocket) if (requests === 0) socket.end();
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
