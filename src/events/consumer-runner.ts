@@ -20,10 +20,10 @@ import { NotFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { EVENTS_CHANNEL } from './append-events.js';
 import { advanceCheckpoint, CheckpointMoved, ensureCheckpoints, readCheckpoint } from './checkpoints.js';
-import { type Consumer, consumerHandles } from './consumer.js';
+import type { Consumer } from './consumer.js';
 import { type ConsumerMetrics, observeConsumerLag } from './consumer-metrics.js';
 import { type Failure, recordDeadLetter } from './dead-letters.js';
-import { hasEventsHeldBack, type Position, readEventById, readEventsAfter } from './read-events.js';
+import { hasEventsHeldBack, type Position, readConsumerBatch, readEventById } from './read-events.js';
 import type { StoredEvent } from './types.js';
 
 export interface RunnerOptions {
@@ -148,32 +148,38 @@ export function createConsumerRunner(deps: RunnerDeps) {
         if (!claimed.rows[0]?.ok) return { read: 0, handled: handledNow, stalled: false };
         const from = await readCheckpoint(tx.q, consumer.name, partition);
         const range = { index: partition, count: slot.partitions };
-        const events = await readEventsAfter(tx.q, { after: from, limit: batchSize, partition: range });
-        slot.heldBack = events.length === 0 && (await hasEventsHeldBack(tx.q, from, range));
+        const batch = await readConsumerBatch(tx.q, {
+          after: from,
+          limit: batchSize,
+          scanLimit: batchSize * 10,
+          partition: range,
+          types: consumer.handles,
+        });
+        slot.heldBack = batch.scanned === 0 && (await hasEventsHeldBack(tx.q, from, range));
         let to: Position | null = null;
         let blocked = false;
-        for (const event of events) {
-          if (consumerHandles(consumer, event.type)) {
-            if (careful) {
-              const outcome = await handleCarefully(slot, event, tx);
-              if (outcome === 'retry-later') {
-                blocked = true;
-                break;
-              }
-              if (outcome === 'handled') handledNow.push(event);
-            } else {
-              try {
-                await consumer.handle(event, tx);
-              } catch (err) {
-                throw new FastPathFailed(event.eventId, { cause: err });
-              }
-              handledNow.push(event);
+        for (const event of batch.events) {
+          if (careful) {
+            const outcome = await handleCarefully(slot, event, tx);
+            if (outcome === 'retry-later') {
+              blocked = true;
+              break;
             }
+            if (outcome === 'handled') handledNow.push(event);
+          } else {
+            try {
+              await consumer.handle(event, tx);
+            } catch (err) {
+              throw new FastPathFailed(event.eventId, { cause: err });
+            }
+            handledNow.push(event);
           }
           to = { txId: event.txId, seq: event.seq };
         }
+        // Every scanned event was handled or is not this consumer's: move past the scan.
+        if (!blocked && batch.scannedTo) to = batch.scannedTo;
         if (to) await advanceCheckpoint(tx.q, consumer.name, partition, from, to, clock.now());
-        return { read: to ? events.length : 0, handled: handledNow, stalled: blocked };
+        return { read: to ? Math.max(batch.scanned, batch.events.length) : 0, handled: handledNow, stalled: blocked };
       });
       // Counted after COMMIT: a rolled-back batch handled nothing.
       const now = clock.now().getTime();

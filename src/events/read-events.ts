@@ -80,6 +80,61 @@ export async function readEventsAfter(q: Tx['q'], { after, limit, partition }: R
   return result.rows.map(toStoredEvent);
 }
 
+export interface ConsumerBatch {
+  /** Events the consumer handles (type and partition match), in order, at most `limit`. */
+  events: StoredEvent[];
+  /** The last position scanned when every scanned event before it is in `events` or not
+   *  the consumer's: the checkpoint may move there even if `events` is empty. */
+  scannedTo: Position | null;
+  /** How many events were scanned (a full scan means: read again at once). */
+  scanned: number;
+}
+
+/**
+ * A consumer's next batch, filtered in SQL: scans up to `scanLimit` events past the
+ * checkpoint under the xmin gate, returns only those of the consumer's types and partition
+ * (at most `limit`), plus how far the scan got. One statement, so the gate, the scan and
+ * the filter see one snapshot. Without it every consumer read and parsed every event, and
+ * a consumer of rare types (or an idle partition) could not move its checkpoint at all.
+ */
+export async function readConsumerBatch(
+  q: Tx['q'],
+  options: ReadOptions & { scanLimit: number; types: readonly string[] | 'all' },
+): Promise<ConsumerBatch> {
+  const { after, limit, scanLimit, partition, types } = options;
+  const typeMatch = types === 'all' ? sql`TRUE` : sql`type = ANY(${[...types]}::text[])`;
+  const partitionMatch =
+    partition.count > 1
+      ? sql`((hashtext(aggregate_id::text)::bigint % ${partition.count}) + ${partition.count}) % ${partition.count} = ${partition.index}`
+      : sql`TRUE`;
+  const result = await sql<EventRecord & { mine: boolean; scanned: number; last_tx: string; last_seq: string }>`
+    WITH scanned AS (
+      SELECT tx_id, seq FROM events
+      WHERE (tx_id, seq) > (${after.txId}::xid8, ${after.seq}::bigint)
+        AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY tx_id, seq
+      LIMIT ${scanLimit}
+    ), last AS (
+      SELECT tx_id, seq, (SELECT count(*) FROM scanned)::int AS scanned FROM scanned ORDER BY tx_id DESC, seq DESC LIMIT 1
+    ), mine AS (
+      SELECT ${EVENT_COLUMNS}, TRUE AS mine
+      FROM events
+      WHERE seq IN (SELECT seq FROM scanned) AND ${typeMatch} AND ${partitionMatch}
+      ORDER BY tx_id, seq
+      LIMIT ${limit}
+    )
+    SELECT mine.*, last.scanned, last.tx_id::text AS last_tx, last.seq AS last_seq
+    FROM last LEFT JOIN mine ON TRUE
+    ORDER BY mine.tx_id, mine.seq`.execute(q);
+  const rows = result.rows;
+  const first = rows[0];
+  if (!first) return { events: [], scannedTo: null, scanned: 0 };
+  const events = rows.filter((r) => r.seq !== null && r.mine).map(toStoredEvent);
+  // Filled up to `limit`: later scanned events may be ours, so stop at the last one read.
+  const scannedTo = events.length >= limit ? null : { txId: first.last_tx, seq: first.last_seq };
+  return { events, scannedTo, scanned: first.scanned };
+}
+
 // ---------------------------------------------------------------------------------------
 // Tailers that keep their position in memory (the real-time hub of every server process):
 // the same (tx_id, seq) order and the same xmin gate, read outside any transaction.
