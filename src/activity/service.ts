@@ -71,7 +71,7 @@ export function createActivityService({ db, tasks }: ActivityServiceDeps) {
       .execute();
     const page = rows.slice(0, query.limit);
     const timeZone = await userTimeZone(actor.userId);
-    const titles = await latestTitles(actor.userId, [...new Set(page.filter(NEEDS_TITLE).map((r) => r.aggregate_id))]);
+    const titles = await latestTaskTitles(db, actor.userId, [...new Set(page.filter(NEEDS_TITLE).map((r) => r.aggregate_id))]);
     const last = page.at(-1);
     return {
       items: page.map((row) => toEntry(row, timeZone, titles.get(row.aggregate_id))),
@@ -127,25 +127,6 @@ export function createActivityService({ db, tasks }: ActivityServiceDeps) {
     return row?.time_zone ?? 'UTC';
   }
 
-  /**
-   * The latest title each task had in the log, for a whole page in one query (no N+1):
-   * DISTINCT ON over events_aggregate_seq_idx, newest title-bearing event per task.
-   */
-  async function latestTitles(userId: string, taskIds: string[]): Promise<Map<string, string>> {
-    if (taskIds.length === 0) return new Map();
-    const title = sql<string | null>`coalesce(events.data -> 'after' ->> 'title', events.data ->> 'title')`;
-    const rows = await visibleEvents(db, userId)
-      .distinctOn('events.aggregate_id')
-      .select(['events.aggregate_id', title.as('title')])
-      .where('events.aggregate_type', '=', 'task')
-      .where('events.aggregate_id', 'in', taskIds)
-      .where(title, 'is not', null)
-      .orderBy('events.aggregate_id')
-      .orderBy('events.seq', 'desc')
-      .execute();
-    return new Map(rows.flatMap((r) => (r.title === null ? [] : [[r.aggregate_id, r.title] as const])));
-  }
-
   return { listActivity, taskHistory, taskAt, revertEvent };
 }
 
@@ -183,4 +164,24 @@ function titleIn(data: unknown): string | undefined {
   const d = (data ?? {}) as { title?: unknown; after?: { title?: unknown } };
   const title = d.after?.title ?? d.title;
   return typeof title === 'string' ? title : undefined;
+}
+
+/**
+ * The latest title each task had in the user's log, for many tasks in one query (no N+1):
+ * DISTINCT ON over events_aggregate_seq_idx, the newest title-bearing event per task.
+ * Shared by the activity feed and the real-time stream's summaries.
+ */
+export async function latestTaskTitles(db: Kysely<DB>, userId: string, taskIds: string[]): Promise<Map<string, string>> {
+  if (taskIds.length === 0) return new Map();
+  const title = sql<string | null>`coalesce(events.data -> 'after' ->> 'title', events.data ->> 'title')`;
+  const rows = await visibleEvents(db, userId)
+    .distinctOn('events.aggregate_id')
+    .select(['events.aggregate_id', title.as('title')])
+    .where('events.aggregate_type', '=', 'task')
+    .where('events.aggregate_id', 'in', taskIds)
+    .where(title, 'is not', null)
+    .orderBy('events.aggregate_id')
+    .orderBy('events.seq', 'desc')
+    .execute();
+  return new Map(rows.flatMap((r) => (r.title === null ? [] : [[r.aggregate_id, r.title] as const])));
 }

@@ -6,14 +6,14 @@
 // Summaries of completions and most updates name the task by a title the event does not
 // carry. Titles come from the events themselves as they stream by (an LRU cache, filled in
 // log order per user), else from one scoped query per batch for the misses.
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { encodeActivityCursor } from '../activity/cursor.js';
 import type { ActivityEntry } from '../activity/schema.js';
+import { latestTaskTitles } from '../activity/service.js';
 import { summarizeEvent } from '../activity/summarize.js';
 import type { DB } from '../db/tables.js';
 import type { Position } from '../events/read-events.js';
 import type { StoredEvent } from '../events/types.js';
-import { visibleEvents } from '../lists/access.js';
 import { encodeCursor } from './cursor.js';
 import type { ReminderNotice, ServerFrame, Topic } from './schema.js';
 
@@ -86,7 +86,7 @@ export async function presentEvents(
     else if (!carried.has(taskId) && titles.get(taskId) === undefined) missing.add(taskId);
   }
   if (missing.size > 0) {
-    for (const [taskId, title] of await latestTitles(db, user.id, [...missing])) titles.set(taskId, title);
+    for (const [taskId, title] of await latestTaskTitles(db, user.id, [...missing])) titles.set(taskId, title);
   }
   return events.map((event) => {
     const taskId = taskIdOf(event);
@@ -130,24 +130,6 @@ function presentOne(event: StoredEvent, timeZone: string, taskTitle: string | un
     reminderFrame = JSON.stringify({ type: 'reminder', cursor, reminder } satisfies ServerFrame);
   }
   return { position, cursor, topic, eventFrame: JSON.stringify(frame), reminderFrame };
-}
-
-/**
- * The latest title of each task in the user's log, in one query: DISTINCT ON over
- * events_aggregate_seq_idx (the activity feed does the same for a page).
- */
-async function latestTitles(db: Kysely<DB>, userId: string, taskIds: string[]): Promise<Map<string, string>> {
-  const title = sql<string | null>`coalesce(events.data -> 'after' ->> 'title', events.data ->> 'title')`;
-  const rows = await visibleEvents(db, userId)
-    .distinctOn('events.aggregate_id')
-    .select(['events.aggregate_id', title.as('title')])
-    .where('events.aggregate_type', '=', 'task')
-    .where('events.aggregate_id', 'in', taskIds)
-    .where(title, 'is not', null)
-    .orderBy('events.aggregate_id')
-    .orderBy('events.seq', 'desc')
-    .execute();
-  return new Map(rows.flatMap((r) => (r.title === null ? [] : [[r.aggregate_id, r.title] as const])));
 }
 
 /** The task an event is about: its aggregate, or the task_id of a reminder event. */
