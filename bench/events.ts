@@ -18,7 +18,7 @@ import { type App, type AppOptions, createApp } from '../src/app.js';
 import type { DB } from '../src/db/tables.js';
 import { appendEvents } from '../src/events/append-events.js';
 import type { Consumer } from '../src/events/consumer.js';
-import type { Actor, NewEvent } from '../src/events/types.js';
+import type { Actor, NewEvent, StoredEvent } from '../src/events/types.js';
 import type { CreateTaskInput } from '../src/tasks/schema.js';
 import { benchConfig, serverVersion } from './lib/bench-app.js';
 import type { Benchmark, BenchmarkContext } from './lib/benchmark.js';
@@ -33,6 +33,10 @@ import type { Comparison } from './lib/report.js';
 const CATCHUP_EVENTS = positiveInt('BENCH_CATCHUP_EVENTS', 20_000);
 /** Total rate of the paced writer in the lag group (BENCH_LAG_RATE, events/s). */
 const LAG_RATE = positiveInt('BENCH_LAG_RATE', 1000);
+/** Which groups to run (BENCH_EVENTS_GROUPS, comma-separated: append, catchup, lag; default all). */
+const GROUPS = new Set((process.env.BENCH_EVENTS_GROUPS ?? 'append,catchup,lag').split(',').map((g) => g.trim()));
+/** Which databases (BENCH_EVENTS_DATABASES: pglite, postgres; default every one available). */
+const DATABASES = process.env.BENCH_EVENTS_DATABASES?.split(',').map((d) => d.trim());
 /** Adds decomposition rows (BENCH_EVENTS_DIAGNOSTICS=1): parts of appendEvents, the runner without its handler. */
 const DIAGNOSTICS = process.env.BENCH_EVENTS_DIAGNOSTICS === '1';
 const BULK_BATCH = 1000;
@@ -66,6 +70,7 @@ export const eventsBenchmark: Benchmark = {
   async run(context) {
     const comparisons: Comparison[] = [];
     for (const kind of availableKinds(context.adminDatabaseUrl)) {
+      if (DATABASES && !DATABASES.includes(kind)) continue;
       context.progress(`${kind}: starting`);
       comparisons.push(...(await withBenchDatabase(kind, context.adminDatabaseUrl, (database) => measureOn(database, context))));
     }
@@ -83,12 +88,12 @@ async function measureOn(database: BenchDatabase, context: BenchmarkContext): Pr
     );
     const session = await app.auth.signUp({ email: 'bench@example.com', password: 'benchmark password', time_zone: 'UTC' }, null);
     user = { id: session.user.id, token: session.access_token, inboxListId: session.user.inbox_list_id };
-    return appendThroughput(app, user, database, context);
+    return GROUPS.has('append') ? appendThroughput(app, user, database, context) : null;
   });
   if (!user) throw new Error('no bench user');
-  const catchUp = await catchUpThroughput(database, user, context);
-  const lag = await endToEndLag(database, user, context);
-  return [append, catchUp, lag].map((c) => ({ ...c, database: { kind: database.kind, version } }));
+  const catchUp = GROUPS.has('catchup') ? await catchUpThroughput(database, user, context) : null;
+  const lag = GROUPS.has('lag') ? await endToEndLag(database, user, context) : null;
+  return [append, catchUp, lag].flatMap((c) => (c ? [{ ...c, database: { kind: database.kind, version } }] : []));
 }
 
 type Table = Omit<Comparison, 'database'>;
@@ -186,6 +191,7 @@ async function appendThroughput(app: App, user: BenchUser, database: BenchDataba
 async function catchUpThroughput(database: BenchDatabase, user: BenchUser, context: BenchmarkContext): Promise<Table> {
   const total = CATCHUP_EVENTS;
   const single = effectConsumer('bench-catchup', 1);
+  const singleBatched = effectConsumer('bench-catchup-batched', 1, { batched: true });
   const partitioned = effectConsumer('bench-catchup-p4', 4);
   const noop = effectConsumer('bench-catchup-noop', 1, { effect: false });
   const multiRunner = database.kind === 'postgres';
@@ -213,7 +219,8 @@ async function catchUpThroughput(database: BenchDatabase, user: BenchUser, conte
     const seconds = (performance.now() - started) / 1000;
     if (Number(inserted.numAffectedRows) !== total)
       throw new Error(`baseline copied ${inserted.numAffectedRows} of ${total} rows`);
-    for (const consumer of multiRunner ? [single, partitioned, noop] : [single, noop]) await setCheckpoints(db, consumer, from);
+    for (const consumer of multiRunner ? [single, singleBatched, partitioned, noop] : [single, singleBatched, noop])
+      await setCheckpoints(db, consumer, from);
     return throughputOnly('INSERT … SELECT of the same rows (one statement)', total, seconds);
   });
 
@@ -226,6 +233,7 @@ async function catchUpThroughput(database: BenchDatabase, user: BenchUser, conte
     batchNotes.push(`${name}: ${describeBatches(stats)}.`);
   };
   await run('runner: 1 consumer, 1 partition', [single]);
+  await run('runner: 1 consumer with handleBatch (one INSERT per batch), 1 partition', [singleBatched]);
   if (multiRunner) await run('runner: 2 apps × 1 consumer, 4 partitions', [partitioned, partitioned]);
   // What the runner costs without the handler's INSERT: SAVEPOINT/RELEASE and the batch.
   if (DIAGNOSTICS) await run('diagnostic: runner, no-op handler, 1 partition', [noop]);
@@ -343,6 +351,15 @@ async function endToEndLag(database: BenchDatabase, user: BenchUser, context: Be
     return baseline;
   });
 
+  // The same effect rows written set-based (Consumer.handleBatch: one INSERT per batch).
+  const batched = lagConsumer('bench-lag-batched', { batched: true });
+  await withApp(database, { extraConsumers: [batched] }, async (app) => {
+    await setCheckpoints(app.database.db, batched, await endOfLog(app.database.db));
+    await app.startWorkers();
+    context.progress(`${database.kind}: lag: runner with handleBatch in the writer's process at ${LAG_RATE}/s, ${durationS} s`);
+    record(await measureLag('runner in the writing app, handleBatch', app, app, batched, user, paced, context));
+  });
+
   if (database.kind === 'postgres') {
     // `taskflow serve` + `taskflow worker`: the worker learns of commits by NOTIFY alone.
     const remote = lagConsumer('bench-lag-worker');
@@ -435,8 +452,11 @@ interface EffectConsumer extends Consumer {
   effect: boolean;
 }
 
-/** The trivial database-effect consumer: one row per event, written with the checkpoint. */
-function effectConsumer(name: string, partitions: number, { effect = true } = {}): EffectConsumer {
+/**
+ * The trivial database-effect consumer: one row per event, written with the checkpoint.
+ * `batched`: the same rows through handleBatch, one multi-row INSERT per batch.
+ */
+function effectConsumer(name: string, partitions: number, { effect = true, batched = false } = {}): EffectConsumer {
   const consumer: EffectConsumer = {
     name,
     handles: 'all',
@@ -451,8 +471,19 @@ function effectConsumer(name: string, partitions: number, { effect = true } = {}
       }
       consumer.handled++;
     },
+    ...(batched && {
+      async handleBatch(events, tx) {
+        await insertEffects(tx.q, name, events);
+        consumer.handled += events.length;
+      },
+    }),
   };
   return consumer;
+}
+
+function insertEffects(q: Kysely<DB>, name: string, events: readonly { eventId: string; seq: string }[]) {
+  const rows = events.map((e) => sql`(${name}, ${e.eventId}::uuid, ${e.seq}::bigint)`);
+  return sql`INSERT INTO bench_effects (consumer, event_id, seq) VALUES ${sql.join(rows)}`.execute(q);
 }
 
 interface RunnerStats {
@@ -500,7 +531,13 @@ interface LagConsumer extends Consumer {
   lags: Map<string, number>;
 }
 
-function lagConsumer(name: string): LagConsumer {
+function lagConsumer(name: string, { batched = false } = {}): LagConsumer {
+  const record = (event: StoredEvent) => {
+    const lag = Date.now() - event.occurredAt.getTime();
+    if (consumer.recordPhase !== null && event.data.bench_phase === consumer.recordPhase && !consumer.lags.has(event.eventId)) {
+      consumer.lags.set(event.eventId, lag);
+    }
+  };
   const consumer: LagConsumer = {
     name,
     handles: 'all',
@@ -510,11 +547,14 @@ function lagConsumer(name: string): LagConsumer {
       await sql`INSERT INTO bench_effects (consumer, event_id, seq) VALUES (${name}, ${event.eventId}, ${event.seq})`.execute(
         tx.q,
       );
-      const lag = Date.now() - event.occurredAt.getTime();
-      if (consumer.recordPhase !== null && event.data.bench_phase === consumer.recordPhase && !consumer.lags.has(event.eventId)) {
-        consumer.lags.set(event.eventId, lag);
-      }
+      record(event);
     },
+    ...(batched && {
+      async handleBatch(events, tx) {
+        await insertEffects(tx.q, name, events);
+        for (const event of events) record(event);
+      },
+    }),
   };
   return consumer;
 }

@@ -90,10 +90,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     const metrics = createMetrics(() => database.poolStats());
     // Filled once the runner exists: a local commit that appended events wakes it at once.
-    let onEventsCommitted = () => {};
+    let onEventsCommitted = (_types: ReadonlySet<string>) => {};
     const transact = createTransact(database.db, (events) => {
       for (const e of events) metrics.eventsAppended.inc({ type: e.type });
-      onEventsCommitted();
+      onEventsCommitted(new Set(events.map((e) => e.type)));
     });
     const auth = createAuthService({
       db: database.db,
@@ -141,7 +141,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log,
       consumers: consumerList,
       metrics: createConsumerMetrics(metrics.registry, () => consumers.lag()),
-      options: { pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS, wakeDelayMs: database.kind === 'pglite' ? 10 : 0 },
+      options: {
+        pollIntervalMs: config.CONSUMER_POLL_INTERVAL_MS,
+        wakeDelayMs: database.kind === 'pglite' ? 10 : 0,
+        concurrency:
+          database.kind === 'pglite' ? 1 : Math.min(config.CONSUMER_CONCURRENCY, Math.max(1, config.DATABASE_POOL_SIZE - 2)),
+      },
     });
     const realtime = createRealtimeHub({
       database,
@@ -156,9 +161,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     });
     const notifier = createCommitNotifier(database, log);
-    onEventsCommitted = () => {
+    onEventsCommitted = (types) => {
       notifier.nudge();
-      consumers.nudge();
+      consumers.nudge(types);
       realtime.nudge();
     };
     let retentionTimer: NodeJS.Timeout | null = null;

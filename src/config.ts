@@ -43,6 +43,8 @@ export const configSchema = z.object({
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   /** Safety-net poll of the consumer runner when no NOTIFY arrives. */
   CONSUMER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Consumer batch transactions open at once (each holds a pooled connection; PGlite: always 1). */
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Real-time connections (WebSocket + SSE) one user may hold open on one instance. */
   REALTIME_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
   /** WebSocket ping / SSE comment interval; a WebSocket without a pong by the next one is dropped. */

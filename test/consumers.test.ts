@@ -6,7 +6,7 @@ import type { Tx } from '../src/db/transaction.js';
 import { appendEvents } from '../src/events/append-events.js';
 import type { Consumer } from '../src/events/consumer.js';
 import { createConsumerMetrics } from '../src/events/consumer-metrics.js';
-import { type ConsumerRunner, createConsumerRunner } from '../src/events/consumer-runner.js';
+import { type ConsumerRunner, createConsumerRunner, type RunnerOptions } from '../src/events/consumer-runner.js';
 import type { StoredEvent } from '../src/events/types.js';
 import { createLogger } from '../src/observability/logger.js';
 import { describeWithDatabase, startTestApp, type TestApp } from './support/app.js';
@@ -30,7 +30,7 @@ function recordingConsumer(name: string, options: { partitions?: number } = {}) 
   return { consumer, order };
 }
 
-function runnerFor(t: TestApp, consumers: Consumer[]): ConsumerRunner {
+function runnerFor(t: TestApp, consumers: Consumer[], options: RunnerOptions = {}): ConsumerRunner {
   const registry = new Registry();
   const runner: ConsumerRunner = createConsumerRunner({
     database: t.app.database,
@@ -39,7 +39,7 @@ function runnerFor(t: TestApp, consumers: Consumer[]): ConsumerRunner {
     log: createLogger('silent'),
     consumers,
     metrics: createConsumerMetrics(registry, () => runner.lag()),
-    options: { pollIntervalMs: 50, batchSize: 50 },
+    options: { pollIntervalMs: 50, batchSize: 50, ...options },
   });
   return runner;
 }
@@ -180,6 +180,91 @@ describeWithDatabase('event consumers', () => {
     try {
       await until(async () => (await runner.lag())[0]?.events === 0, { timeoutMs: 10_000, what: 'lag 0' });
       expect((await runner.lag())[0]).toMatchObject({ consumer: 'lagging', events: 0, seconds: 0 });
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('a set-based consumer gets whole batches; when one throws, the batch re-runs event by event and only the poison event is dead-lettered', async () => {
+    const batches: number[] = [];
+    const name = 'set-based';
+    const aggregates = Array.from({ length: 6 }, () => crypto.randomUUID());
+    const poison = aggregates[3];
+    const effect = (q: Tx['q'], events: readonly StoredEvent[]) =>
+      sql`INSERT INTO test_effects (consumer, event_id, aggregate_id, version)
+          VALUES ${sql.join(events.map((e) => sql`(${name}, ${e.eventId}::uuid, ${e.aggregateId}::uuid, ${e.aggregateVersion})`))}`.execute(
+        q,
+      );
+    const consumer: Consumer = {
+      name,
+      handles: ['task.created'],
+      maxAttempts: 2,
+      async handle(event, tx) {
+        if (event.aggregateId === poison) throw new Error('poison');
+        await effect(tx.q, [event]);
+      },
+      async handleBatch(events, tx) {
+        batches.push(events.length);
+        await effect(tx.q, events);
+        if (events.some((e) => e.aggregateId === poison)) throw new Error('poison in batch');
+      },
+    };
+    for (const id of aggregates) await writer(t, id, userId, 1);
+    const runner = runnerFor(t, [consumer], { retryBaseMs: 10 });
+    await runner.start();
+    try {
+      await until(async () => (await runner.lag())[0]?.events === 0, { timeoutMs: 10_000, what: 'lag 0' });
+    } finally {
+      await runner.stop();
+    }
+    const rows = await sql<{ aggregate_id: string; n: number }>`
+      SELECT aggregate_id, count(*)::int AS n FROM test_effects WHERE consumer = ${name} GROUP BY aggregate_id`.execute(
+      t.app.database.db,
+    );
+    const counts = new Map(rows.rows.map((r) => [r.aggregate_id, r.n]));
+    // The failed batch's rows were rolled back; every good event has exactly one row.
+    for (const id of aggregates) expect(counts.get(id) ?? 0).toBe(id === poison ? 0 : 1);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    const letters = await sql<{ consumer: string }>`
+      SELECT consumer FROM dead_letters d JOIN events e ON e.event_id = d.event_id
+      WHERE d.consumer = ${name} AND e.aggregate_id = ${poison}::uuid`.execute(t.app.database.db);
+    expect(letters.rows).toHaveLength(1);
+  });
+
+  it('time-boxed batches (maxBatchMs 0: one event each) still handle every event once, in order', async () => {
+    const { consumer, order } = recordingConsumer('time-boxed');
+    const aggregate = crypto.randomUUID();
+    await writer(t, aggregate, userId, 12);
+    const runner = runnerFor(t, [consumer], { maxBatchMs: 0 });
+    await runner.start();
+    try {
+      await until(async () => (await runner.lag())[0]?.events === 0, { timeoutMs: 10_000, what: 'lag 0' });
+    } finally {
+      await runner.stop();
+    }
+    expect(order.filter((e) => e.aggregateId === aggregate).map((e) => e.aggregateVersion)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    const rows = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM test_effects WHERE consumer = 'time-boxed' AND aggregate_id = ${aggregate}::uuid`.execute(
+      t.app.database.db,
+    );
+    expect(rows.rows[0]?.n).toBe(12);
+  });
+
+  it('a consumer of types nobody writes moves its checkpoint past other events, and writes it by the first catch-up', async () => {
+    const consumer: Consumer = { name: 'rare-types', handles: ['reminder.fired'], handle: async () => {} };
+    await writer(t, crypto.randomUUID(), userId, 3);
+    const runner = runnerFor(t, [consumer]);
+    await runner.start();
+    await runner.caughtUp();
+    try {
+      const head = await sql<{ tx_id: string; seq: string }>`
+        SELECT tx_id::text, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`.execute(t.app.database.db);
+      const cp = await sql<{ tx_id: string; seq: string }>`
+        SELECT tx_id::text, seq FROM consumer_checkpoints WHERE consumer = 'rare-types'`.execute(t.app.database.db);
+      expect(cp.rows[0]).toEqual(head.rows[0]);
+      expect((await runner.lag())[0]).toMatchObject({ consumer: 'rare-types', events: 0 });
     } finally {
       await runner.stop();
     }

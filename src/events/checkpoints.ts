@@ -22,13 +22,30 @@ export async function ensureCheckpoints(db: Kysely<DB>, consumer: string, partit
     ON CONFLICT (consumer, partition) DO NOTHING`.execute(db);
 }
 
-export async function readCheckpoint(q: Tx['q'], consumer: string, partition: number): Promise<Position> {
-  const row = await sql<{ tx_id: string; seq: string }>`
-    SELECT tx_id::text AS tx_id, seq FROM consumer_checkpoints
+/**
+ * Claims (consumer, partition) for this transaction with a transaction-scoped advisory lock
+ * and reads its checkpoint, in one round trip; null when another worker holds it. The row
+ * is read with the statement's snapshot, which may predate a commit by the worker that
+ * held the lock a moment ago: advanceCheckpoint's compare-and-set then fails and the batch
+ * rolls back, so a stale read costs a retry, never a duplicate.
+ */
+export async function claimCheckpoint(q: Tx['q'], lockNamespace: number, consumer: string, partition: number) {
+  const row = await sql<{ ok: boolean; tx_id: string; seq: string }>`
+    SELECT pg_try_advisory_xact_lock(${lockNamespace}, hashtext(${`${consumer}:${partition}`})) AS ok,
+           tx_id::text AS tx_id, seq
+    FROM consumer_checkpoints
     WHERE consumer = ${consumer} AND partition = ${partition}`.execute(q);
   const cp = row.rows[0];
   if (!cp) throw new Error(`no checkpoint row for consumer ${consumer} partition ${partition}`);
-  return { txId: cp.tx_id, seq: cp.seq };
+  return cp.ok ? ({ txId: cp.tx_id, seq: cp.seq } satisfies Position) : null;
+}
+
+/** Log order of two positions: negative, 0 or positive. */
+export function comparePositions(a: Position, b: Position): number {
+  const tx = BigInt(a.txId) - BigInt(b.txId);
+  if (tx !== 0n) return tx < 0n ? -1 : 1;
+  const seq = BigInt(a.seq) - BigInt(b.seq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
 
 export class CheckpointMoved extends Error {}

@@ -83,6 +83,8 @@ export async function observeConsumerLag(db: Kysely<DB>, consumers: readonly Con
   const out: ConsumerLag[] = [];
   for (const consumer of consumers) {
     const partitions = consumer.partitions ?? 1;
+    // Only the consumer's own types: the runner moves its checkpoint past other events lazily.
+    const types = consumer.handles === 'all' ? sql`` : sql`AND e.type = ANY(${[...consumer.handles]}::text[])`;
     let events = 0;
     let oldest: number | null = null;
     for (let index = 0; index < partitions; index++) {
@@ -93,6 +95,7 @@ export async function observeConsumerLag(db: Kysely<DB>, consumers: readonly Con
           WHERE (e.tx_id, e.seq) > (SELECT tx_id, seq FROM consumer_checkpoints
                                     WHERE consumer = ${consumer.name} AND partition = ${index})
             ${partitionFilter({ index, count: partitions })}
+            ${types}
           ORDER BY e.tx_id, e.seq
           LIMIT ${LAG_COUNT_CAP}
         )
