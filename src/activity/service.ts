@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { DB } from '../db/tables.js';
 import type { Transact } from '../db/transaction.js';
 import { NotFound, NotRevertible } from '../errors.js';
-import type { Actor, FieldChanges } from '../events/types.js';
+import { type Actor, EVENT_COLUMNS, type FieldChanges } from '../events/types.js';
 import { visibleEvents } from '../lists/access.js';
 import type { TaskView } from '../tasks/schema.js';
 import { foldTaskEvents, type TaskService } from '../tasks/service.js';
@@ -24,19 +24,10 @@ export interface ActivityServiceDeps {
 
 export type ActivityService = ReturnType<typeof createActivityService>;
 
-const EVENT_COLUMNS = [
-  'events.seq',
-  'events.event_id',
-  'events.type',
-  'events.actor_id',
-  'events.aggregate_type',
-  'events.aggregate_id',
-  'events.aggregate_version',
-  'events.correlation_id',
-  'events.causation_id',
-  'events.occurred_at',
-  'events.data',
-] as const;
+// What the feed shows of an event: all but the routing columns (owner, schema, tx_id).
+const FEED_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'user_id' && c !== 'schema_version' && c !== 'tx_id').map(
+  (c) => `events.${c}` as const,
+);
 
 interface EventRow {
   seq: string;
@@ -58,7 +49,7 @@ const NEEDS_TITLE = (row: EventRow) => row.aggregate_type === 'task' && titleIn(
 export function createActivityService({ db, tasks }: ActivityServiceDeps) {
   /** The user's events, newest first, filtered, one keyset page at a time. */
   async function listActivity(actor: Actor, query: ActivityQuery): Promise<ActivityPage> {
-    let q = visibleEvents(db, actor.userId).select(EVENT_COLUMNS);
+    let q = visibleEvents(db, actor.userId).select(FEED_COLUMNS);
     if (query.type) q = q.where('events.type', 'in', query.type);
     if (query.task_id) q = q.where('events.aggregate_type', '=', 'task').where('events.aggregate_id', '=', query.task_id);
     if (query.from) q = q.where('events.occurred_at', '>=', new Date(query.from));
@@ -115,7 +106,7 @@ export function createActivityService({ db, tasks }: ActivityServiceDeps) {
 
   function taskEvents(userId: string, taskId: string, until?: Date): Promise<EventRow[]> {
     let q = visibleEvents(db, userId)
-      .select(EVENT_COLUMNS)
+      .select(FEED_COLUMNS)
       .where('events.aggregate_type', '=', 'task')
       .where('events.aggregate_id', '=', taskId);
     if (until) q = q.where('events.occurred_at', '<=', until);

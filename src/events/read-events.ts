@@ -14,7 +14,7 @@ import type { DB } from '../db/tables.js';
 import type { Tx } from '../db/transaction.js';
 import { visibleEvents } from '../lists/access.js';
 import { toStoredEvent } from './append-events.js';
-import type { StoredEvent } from './types.js';
+import { EVENT_COLUMNS, type StoredEvent } from './types.js';
 
 export interface Position {
   txId: string;
@@ -26,13 +26,10 @@ export const START: Position = { txId: '0', seq: '0' };
 type EventRecord = Parameters<typeof toStoredEvent>[0];
 
 // tx_id as text: xid8 has no JS parser of its own on either database.
-const EVENT_COLUMNS = sql.raw(
-  'seq, event_id, type, user_id, actor_id, aggregate_type, aggregate_id, aggregate_version, ' +
-    'correlation_id, causation_id, occurred_at, data, schema_version, tx_id::text AS tx_id',
-);
+const EVENT_COLUMNS_SQL = sql.raw(EVENT_COLUMNS.map((c) => (c === 'tx_id' ? 'tx_id::text AS tx_id' : c)).join(', '));
 
 export async function readEventById(q: Tx['q'], eventId: string): Promise<StoredEvent | null> {
-  const result = await sql<EventRecord>`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ${eventId}`.execute(q);
+  const result = await sql<EventRecord>`SELECT ${EVENT_COLUMNS_SQL} FROM events WHERE event_id = ${eventId}`.execute(q);
   const row = result.rows[0];
   return row ? toStoredEvent(row) : null;
 }
@@ -70,7 +67,7 @@ export interface ReadOptions {
 
 export async function readEventsAfter(q: Tx['q'], { after, limit, partition }: ReadOptions): Promise<StoredEvent[]> {
   const result = await sql<EventRecord>`
-    SELECT ${EVENT_COLUMNS}
+    SELECT ${EVENT_COLUMNS_SQL}
     FROM events
     WHERE (tx_id, seq) > (${after.txId}::xid8, ${after.seq}::bigint)
       AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -117,7 +114,7 @@ export async function readConsumerBatch(
     ), last AS (
       SELECT tx_id, seq, (SELECT count(*) FROM scanned)::int AS scanned FROM scanned ORDER BY tx_id DESC, seq DESC LIMIT 1
     ), mine AS (
-      SELECT ${EVENT_COLUMNS}, TRUE AS mine
+      SELECT ${EVENT_COLUMNS_SQL}, TRUE AS mine
       FROM events
       WHERE seq IN (SELECT seq FROM scanned) AND ${typeMatch} AND ${partitionMatch}
       ORDER BY tx_id, seq
@@ -173,22 +170,8 @@ export async function readVisibleEventsAfter(
   { after, limit }: { after: Position; limit: number },
 ): Promise<StoredEvent[]> {
   const rows = await visibleEvents(q, userId)
-    .select([
-      'events.seq',
-      'events.event_id',
-      'events.type',
-      'events.user_id',
-      'events.actor_id',
-      'events.aggregate_type',
-      'events.aggregate_id',
-      'events.aggregate_version',
-      'events.correlation_id',
-      'events.causation_id',
-      'events.occurred_at',
-      'events.data',
-      'events.schema_version',
-      sql<string>`events.tx_id::text`.as('tx_id'),
-    ])
+    .select(EVENT_COLUMNS.filter((c) => c !== 'tx_id').map((c) => `events.${c}` as const))
+    .select(sql<string>`events.tx_id::text`.as('tx_id'))
     .where(sql<boolean>`(events.tx_id, events.seq) > (${after.txId}::xid8, ${after.seq}::bigint)`)
     .where(sql<boolean>`events.tx_id < pg_snapshot_xmin(pg_current_snapshot())`)
     .orderBy(sql`events.tx_id`)

@@ -5,8 +5,10 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DB } from '../db/tables.js';
+import { EVENT_COLUMNS } from './types.js';
 
 const BATCH = 5000;
+const COLUMNS = sql.raw(EVENT_COLUMNS.join(', '));
 
 /** Moves eligible events to the archive; returns how many moved. */
 export async function archiveEvents(db: Kysely<DB>, cutoff: Date): Promise<number> {
@@ -25,11 +27,7 @@ export async function archiveEvents(db: Kysely<DB>, cutoff: Date): Promise<numbe
         ), moved AS (
           DELETE FROM events WHERE seq IN (SELECT seq FROM batch) RETURNING *
         ), archived AS (
-          INSERT INTO events_archive (seq, event_id, type, user_id, actor_id, aggregate_type, aggregate_id,
-            aggregate_version, correlation_id, causation_id, occurred_at, data, schema_version, tx_id)
-          SELECT seq, event_id, type, user_id, actor_id, aggregate_type, aggregate_id,
-            aggregate_version, correlation_id, causation_id, occurred_at, data, schema_version, tx_id
-          FROM moved
+          INSERT INTO events_archive (${COLUMNS}) SELECT ${COLUMNS} FROM moved
           RETURNING 1
         )
         SELECT count(*)::int AS n FROM archived`.execute(tx);

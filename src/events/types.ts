@@ -73,3 +73,25 @@ export interface FieldChanges {
   before: Record<string, unknown>;
   after: Record<string, unknown>;
 }
+
+/**
+ * Every column of `events`, which `events_archive` mirrors: the one list that readers,
+ * the archive and the access rules select. `tx_id` (xid8) has no JS parser on either
+ * database: raw SQL readers select it as text (EVENT_COLUMNS_SQL in read-events.ts).
+ */
+export const EVENT_COLUMNS = [
+  'seq',
+  'event_id',
+  'type',
+  'user_id',
+  'actor_id',
+  'aggregate_type',
+  'aggregate_id',
+  'aggregate_version',
+  'correlation_id',
+  'causation_id',
+  'occurred_at',
+  'data',
+  'schema_version',
+  'tx_id',
+] as const;

@@ -3,6 +3,7 @@
 // filters by user id directly. Shared lists (roles, invitations) will extend only this module.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/tables.js';
+import { EVENT_COLUMNS } from '../events/types.js';
 
 type Q = Kysely<DB> | Transaction<DB>;
 
@@ -15,23 +16,6 @@ export function accessibleListIds(q: Q, userId: string) {
 export function writableListIds(q: Q, userId: string) {
   return accessibleListIds(q, userId).where('list_members.role', 'in', ['owner', 'editor']);
 }
-
-const EVENT_COLUMNS = [
-  'seq',
-  'event_id',
-  'type',
-  'user_id',
-  'actor_id',
-  'aggregate_type',
-  'aggregate_id',
-  'aggregate_version',
-  'correlation_id',
-  'causation_id',
-  'occurred_at',
-  'data',
-  'schema_version',
-  'tx_id',
-] as const;
 
 /**
  * The events the user may read (activity feed, task history, revert), as a query named

@@ -12,6 +12,7 @@ import type { Database } from '../db/connect.js';
 import { EVENTS_CHANNEL } from '../events/append-events.js';
 import { type Position, readLogAfter, readLogHead } from '../events/read-events.js';
 import type { StoredEvent } from '../events/types.js';
+import { createWakeSignal } from '../events/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface TailerOptions {
@@ -34,27 +35,11 @@ export function createLogTailer(deps: {
   let running = false;
   let loop: Promise<void> | null = null;
   let unlisten: (() => Promise<void>) | null = null;
-  let nudged = false;
-  let wakeUp: (() => void) | null = null;
+  const wake = createWakeSignal();
+  const nudge = (): void => wake.nudge();
   let failures = 0;
 
-  function nudge(): void {
-    nudged = true;
-    wakeUp?.();
-  }
-
-  function sleep(ms: number): Promise<void> {
-    if (nudged || !running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  }
+  const sleep = (ms: number): Promise<void> => (running ? wake.sleep(ms) : Promise.resolve());
 
   /** Reads and hands out one batch; returns its size. */
   async function readBatch(from: Position): Promise<number> {
@@ -73,8 +58,7 @@ export function createLogTailer(deps: {
     // transaction is open): look again soon, backing off to the poll interval.
     let recheckMs = 0;
     while (running) {
-      const woken = nudged;
-      nudged = false;
+      const woken = wake.clear();
       let read = 0;
       try {
         read = await readBatch(position as Position);
@@ -113,7 +97,7 @@ export function createLogTailer(deps: {
     async stop(): Promise<void> {
       if (!running) return;
       running = false;
-      wakeUp?.();
+      wake.nudge();
       await loop;
       await unlisten?.();
       unlisten = null;
