@@ -250,7 +250,7 @@ async function createUsers(app: App, count: number): Promise<BenchUser[]> {
   }
   const users: BenchUser[] = [];
   for (const r of rows) {
-    const { token } = await app.auth.createApiToken(r.id, { name: 'bench' });
+    const { token } = await app.auth.createApiToken({ userId: r.id, correlationId: null }, { name: 'bench' });
     const { task } = await app.tasks.createTask({ userId: r.id, correlationId: null }, { title: 'bench 0' });
     users.push({ id: r.id, token, taskId: task.id });
   }

@@ -67,6 +67,36 @@ describeWithDatabase('real-time streams across tokens, retention, instances and 
     expect(sse.frames.at(-1)?.data).toMatchObject({ type: 'error', code: 'token_expired' });
   });
 
+  it('revoking an API token ends the streams opened with it (4401 token_revoked), and only those', async () => {
+    const user = await signUp(t.app);
+    const created = await call(t.app, 'POST', '/api/v1/api-tokens', { token: user.token, body: { name: 'Phone widget' } });
+    expect(created.status).toBe(201);
+    const apiToken = created.body.token as string;
+    const viaToken = await subscribedSocket(address, apiToken, { topics: ['tasks'] });
+    const sse = await openSse(address, { token: apiToken });
+    expect(sse.status).toBe(200);
+    const viaSession = await subscribedSocket(address, user.token, { topics: ['tasks', 'activity'] });
+
+    const revoked = await call(t.app, 'DELETE', `/api/v1/api-tokens/${created.body.id}`, { token: user.token });
+    expect(revoked.status).toBe(204);
+    expect(await withDeadline(viaToken.closed, 5000, 'the WebSocket to close')).toEqual({ code: 4401, reason: 'token_revoked' });
+    await withDeadline(sse.ended, 5000, 'the SSE stream to end');
+    expect(sse.frames.at(-1)?.data).toMatchObject({ type: 'error', code: 'token_revoked' });
+    // The token is refused from now on; the session's own stream is untouched and live.
+    expect((await call(t.app, 'GET', '/api/v1/me', { token: apiToken })).status).toBe(401);
+    await viaSession.frame((f) => f.type === 'event' && f.event.type === 'api_token.revoked', 'the revocation in the feed');
+    await createTask(user, 'after revoking');
+    await viaSession.frame((f) => f.type === 'event' && f.event.data.title === 'after revoking', 'a live event');
+    viaSession.close();
+
+    const feed = await call(t.app, 'GET', '/api/v1/activity?type=api_token.*', { token: user.token });
+    expect(feed.body.items.map((e: { summary: string }) => e.summary)).toEqual([
+      "Revoked API token 'Phone widget'",
+      "Created API token 'Phone widget'",
+    ]);
+    expect(JSON.stringify(feed.body)).not.toContain(apiToken);
+  });
+
   it('a cursor older than retention answers reset, then the stream goes live', async () => {
     const user = await signUp(t.app);
     const first = await subscribedSocket(address, user.token, { topics: ['tasks'] });

@@ -89,6 +89,10 @@ export function summarizeEvent(event: SummarizableEvent, context: SummaryContext
       return `Created list ${quoteOr(text(data.name), 'a list')}`;
     case 'user.registered':
       return 'Created the account';
+    case 'api_token.created':
+      return `Created API token ${quoteOr(text(data.name), 'a token')}`;
+    case 'api_token.revoked':
+      return `Revoked API token ${quoteOr(text(data.name), 'a token')}`;
     case 'reminder.scheduled':
     case 'reminder.rescheduled':
     case 'reminder.snoozed': {

@@ -146,7 +146,7 @@ export function accountRoutes(auth: AuthService, db: Kysely<DB>): FastifyPluginA
           response: { 201: createdApiTokenSchema, ...errors },
         },
       },
-      async (request, reply) => reply.code(201).send(await auth.createApiToken(actorOf(request).userId, request.body)),
+      async (request, reply) => reply.code(201).send(await auth.createApiToken(actorOf(request), request.body)),
     );
     app.delete(
       '/api-tokens/:id',
@@ -159,7 +159,7 @@ export function accountRoutes(auth: AuthService, db: Kysely<DB>): FastifyPluginA
         },
       },
       async (request, reply) => {
-        await auth.revokeApiToken(actorOf(request).userId, request.params.id);
+        await auth.revokeApiToken(actorOf(request), request.params.id);
         return reply.code(204).send();
       },
     );

@@ -9,6 +9,7 @@ import type { DB } from '../db/tables.js';
 import type { Transact } from '../db/transaction.js';
 import { EmailTaken, NotFound, Unauthorized } from '../errors.js';
 import { appendEvents } from '../events/append-events.js';
+import type { Actor, NewEvent } from '../events/types.js';
 import { createInbox, inboxListId } from '../lists/service.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
 import type { SessionView, SignUpInput, UserView } from './schema.js';
@@ -19,6 +20,8 @@ export interface Principal {
   role: 'user' | 'admin';
   /** How the caller proved who they are. */
   via: 'access_token' | 'api_token';
+  /** The API token's id (via api_token): streams opened with it end when it is revoked. */
+  tokenId?: string;
 }
 
 export interface AuthDeps {
@@ -172,12 +175,12 @@ export function createAuthService(deps: AuthDeps) {
         .where('token_hash', '=', hashToken(bearer))
         .where('revoked_at', 'is', null)
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .returning('user_id')
+        .returning(['id', 'user_id'])
         .executeTakeFirst();
       if (!row) throw new Unauthorized('API token is invalid, expired or revoked');
       const user = await db.selectFrom('users').select('role').where('id', '=', row.user_id).executeTakeFirst();
       if (!user) throw new Unauthorized('API token is invalid, expired or revoked');
-      return { userId: row.user_id, role: user.role, via: 'api_token' };
+      return { userId: row.user_id, role: user.role, via: 'api_token', tokenId: row.id };
     }
     try {
       const { payload } = await jwtVerify(bearer, deps.signingSecret, {
@@ -219,22 +222,29 @@ export function createAuthService(deps: AuthDeps) {
     return getMe(userId);
   }
 
-  async function createApiToken(userId: string, input: { name: string; expires_in_days?: number | undefined }) {
+  // Token changes are events (never the secret, only its name): the account's audit trail,
+  // and how every server process learns to end streams opened with a revoked token.
+  async function createApiToken(actor: Actor, input: { name: string; expires_in_days?: number | undefined }) {
+    const userId = actor.userId;
     const now = clock.now();
     const token = newOpaqueToken(API_TOKEN_PREFIX);
-    const row = await db
-      .insertInto('api_tokens')
-      .values({
-        id: randomUUID(),
-        user_id: userId,
-        name: input.name,
-        token_hash: hashToken(token),
-        prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
-        created_at: now,
-        expires_at: input.expires_in_days ? new Date(now.getTime() + input.expires_in_days * 86_400_000) : null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await transact(async (tx) => {
+      const created = await tx.q
+        .insertInto('api_tokens')
+        .values({
+          id: randomUUID(),
+          user_id: userId,
+          name: input.name,
+          token_hash: hashToken(token),
+          prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+          created_at: now,
+          expires_at: input.expires_in_days ? new Date(now.getTime() + input.expires_in_days * 86_400_000) : null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await appendEvents(tx, actor, now, [tokenEvent('api_token.created', created, 1)]);
+      return created;
+    });
     return { ...apiTokenView(row), token };
   }
 
@@ -249,15 +259,21 @@ export function createAuthService(deps: AuthDeps) {
     return rows.map(apiTokenView);
   }
 
-  async function revokeApiToken(userId: string, tokenId: string): Promise<void> {
-    const result = await db
-      .updateTable('api_tokens')
-      .set({ revoked_at: clock.now() })
-      .where('id', '=', tokenId)
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFound('API token not found');
+  async function revokeApiToken(actor: Actor, tokenId: string): Promise<void> {
+    const userId = actor.userId;
+    const now = clock.now();
+    await transact(async (tx) => {
+      const revoked = await tx.q
+        .updateTable('api_tokens')
+        .set({ revoked_at: now })
+        .where('id', '=', tokenId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!revoked) throw new NotFound('API token not found');
+      await appendEvents(tx, actor, now, [tokenEvent('api_token.revoked', revoked, 2)]);
+    });
   }
 
   /** Operator action (CLI): makes a user an admin; takes effect at their next log-in. */
@@ -318,5 +334,20 @@ function apiTokenView(row: {
     created_at: row.created_at.toISOString(),
     expires_at: row.expires_at?.toISOString() ?? null,
     last_used_at: row.last_used_at?.toISOString() ?? null,
+  };
+}
+
+function tokenEvent(
+  type: 'api_token.created' | 'api_token.revoked',
+  row: { id: string; user_id: string; name: string; prefix: string },
+  version: number,
+): NewEvent {
+  return {
+    type,
+    aggregateType: 'api_token',
+    aggregateId: row.id,
+    aggregateVersion: version,
+    userId: row.user_id,
+    data: { token_id: row.id, name: row.name, prefix: row.prefix },
   };
 }

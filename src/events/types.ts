@@ -20,6 +20,8 @@ export const EVENT_TYPES = [
   'view.deleted',
   'user.registered',
   'user.role_changed',
+  'api_token.created',
+  'api_token.revoked',
   'list.created',
   'reminder.scheduled',
   'reminder.rescheduled',
@@ -30,7 +32,7 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type AggregateType = 'task' | 'tag' | 'list' | 'user' | 'view' | 'reminder';
+export type AggregateType = 'task' | 'tag' | 'list' | 'user' | 'view' | 'reminder' | 'api_token';
 
 /** An event about to be appended; envelope fields the store fills are absent. */
 export interface NewEvent {

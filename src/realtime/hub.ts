@@ -53,6 +53,8 @@ export function createRealtimeHub(deps: {
   const users = new Map<string, UserState>();
   const counts: Record<TransportKind, number> = { ws: 0, sse: 0 };
   const expiryTimers = new Map<RealtimeConnection, NodeJS.Timeout>();
+  /** Connections opened with a personal API token, by token id: revoking it ends them. */
+  const tokenOf = new Map<RealtimeConnection, string>();
   const titles = createTitleCache(50_000);
   const metrics = deps.metrics(() => ({ ...counts }));
   const tailer = createLogTailer({
@@ -75,6 +77,8 @@ export function createRealtimeHub(deps: {
   function dispatch(events: StoredEvent[]): void {
     const byUser = new Map<UserState, StoredEvent[]>();
     for (const event of events) {
+      // The log tells every process (this one included) that a token lost its authority.
+      if (event.type === 'api_token.revoked') endStreamsOf(event.userId, event.data.token_id);
       for (const userId of eventAudience(event)) {
         const user = users.get(userId);
         if (!user) continue;
@@ -100,6 +104,12 @@ export function createRealtimeHub(deps: {
     }
   }
 
+  function endStreamsOf(userId: string, tokenId: unknown): void {
+    for (const connection of users.get(userId)?.connections ?? []) {
+      if (tokenOf.get(connection) === tokenId) connection.end('token_revoked', CLOSE.unauthorized, 'token_revoked');
+    }
+  }
+
   function onEnd(connection: RealtimeConnection): void {
     const user = users.get(connection.user.id);
     if (!user?.connections.delete(connection)) return;
@@ -107,6 +117,7 @@ export function createRealtimeHub(deps: {
     if (user.connections.size === 0) users.delete(connection.user.id);
     clearTimeout(expiryTimers.get(connection));
     expiryTimers.delete(connection);
+    tokenOf.delete(connection);
   }
 
   function heartbeat(): void {
@@ -151,7 +162,8 @@ export function createRealtimeHub(deps: {
 
     /**
      * Registers an authenticated connection, or says why not. `expiresAt` (epoch ms): when
-     * the credential expires, the connection ends with 4401 token_expired.
+     * the credential expires, the connection ends with 4401 token_expired; one opened with an
+     * API token ends with 4401 token_revoked when the token is revoked (api_token.revoked).
      */
     async connect(principal: Principal, transport: Transport, expiresAt: number | null): Promise<ConnectResult> {
       if (state !== 'running') return 'shutting_down';
@@ -174,6 +186,7 @@ export function createRealtimeHub(deps: {
       const connection = new RealtimeConnection(user.stream, transport, context, onEnd);
       user.connections.add(connection);
       counts[transport.kind]++;
+      if (principal.tokenId) tokenOf.set(connection, principal.tokenId);
       if (expiresAt !== null) {
         const timer = setTimeout(
           () => connection.end('token_expired', CLOSE.unauthorized, 'token_expired'),

@@ -9,6 +9,7 @@ export type DisconnectReason =
   | 'slow_consumer'
   | 'dead'
   | 'token_expired'
+  | 'token_revoked'
   | 'shutdown'
   | 'rate_limited'
   | 'auth_failed'

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'already_authenticated'
   /** SSE only, as the last frame before the server ends the stream (WebSocket: the close reason). */
   | 'token_expired'
+  | 'token_revoked'
   | 'shutting_down'
   | 'internal_error';
 
@@ -61,7 +62,7 @@ export const CLOSE = {
   internalError: 1011,
   /** The send buffer passed REALTIME_MAX_BUFFERED_BYTES: reconnect and resume. */
   slowConsumer: 4008,
-  /** Reason: auth_required | auth_timeout | token_expired | token_invalid. */
+  /** Reason: auth_required | auth_timeout | token_expired | token_invalid | token_revoked. */
   unauthorized: 4401,
   /** Reason: too_many_connections | rate_limited. */
   tooMany: 4429,

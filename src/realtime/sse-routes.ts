@@ -110,6 +110,7 @@ function sseTransport(raw: ServerResponse): Transport & { start(): void } {
       }
       const codeOf: Record<string, ErrorCode> = {
         token_expired: 'token_expired',
+        token_revoked: 'token_revoked',
         shutting_down: 'shutting_down',
         internal_error: 'internal_error',
       };
