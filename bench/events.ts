@@ -24,7 +24,7 @@ import { benchConfig, serverVersion } from './lib/bench-app.js';
 import type { Benchmark, BenchmarkContext } from './lib/benchmark.js';
 import { measureLoop } from './lib/concurrent-loop.js';
 import { availableKinds, type BenchDatabase, withBenchDatabase } from './lib/databases.js';
-import { measureHttp } from './lib/http-load.js';
+import { measureCreateTaskHttp } from './lib/http-load.js';
 import { type Measurement, summarize, throughputOnly } from './lib/measurement.js';
 import { type PacedResult, runPaced } from './lib/paced-loop.js';
 import type { Comparison } from './lib/report.js';
@@ -152,21 +152,11 @@ async function appendThroughput(app: App, user: BenchUser, database: BenchDataba
 
   const address = await app.listen();
   context.progress(`${database.kind}: append: HTTP POST /api/v1/tasks, ${durationS} s`);
-  const http = await measureHttp(
-    'HTTP POST /api/v1/tasks',
-    {
-      target: {
-        url: `${address}/api/v1/tasks`,
-        method: 'POST',
-        headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(TASK),
-        idReplacement: true,
-        connections: concurrency,
-      },
-      durationS,
-      warmupS,
-    },
-    201,
+  const http = await measureCreateTaskHttp(
+    address,
+    user.token,
+    TASK,
+    { connections: concurrency, durationS, warmupS },
     context.signal,
   );
   const best = Math.max(http.opsPerSecond, service.opsPerSecond, append.opsPerSecond);

@@ -9,7 +9,7 @@ import { benchConfig, serverVersion } from './lib/bench-app.js';
 import type { Benchmark, BenchmarkContext } from './lib/benchmark.js';
 import { measureLoop } from './lib/concurrent-loop.js';
 import { availableKinds, type BenchDatabase, withBenchDatabase } from './lib/databases.js';
-import { measureHttp } from './lib/http-load.js';
+import { measureCreateTaskHttp } from './lib/http-load.js';
 import type { Comparison } from './lib/report.js';
 
 // A realistic create: a tag (found after the first request) and a local due time that the
@@ -65,21 +65,11 @@ async function compareOn(database: BenchDatabase, context: BenchmarkContext): Pr
     });
 
     context.progress(`${database.kind}: HTTP POST /api/v1/tasks, ${durationS} s`);
-    const http = await measureHttp(
-      'HTTP POST /api/v1/tasks',
-      {
-        target: {
-          url: `${address}/api/v1/tasks`,
-          method: 'POST',
-          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(TASK),
-          idReplacement: true,
-          connections: concurrency,
-        },
-        durationS,
-        warmupS,
-      },
-      201,
+    const http = await measureCreateTaskHttp(
+      address,
+      user.token,
+      TASK,
+      { connections: concurrency, durationS, warmupS },
       context.signal,
     );
     return { database: { kind: database.kind, version }, baseline, measured: [http] };

@@ -6,9 +6,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { appendEvents } from '../src/events/append-events.js';
 import { describeWithDatabase, startTestApp, type TestApp } from './support/app.js';
-import { type CliProcess, cliEnv } from './support/cli.js';
+import { type CliProcess, cliEnv, spawnScript } from './support/cli.js';
 import { copyTemplate, type DatabaseCopy, testDatabaseKind } from './support/databases.js';
-import { spawnScript } from './support/node-script.js';
 import { until } from './support/until.js';
 
 const EVENTS = 3000;

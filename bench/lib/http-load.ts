@@ -17,6 +17,33 @@ export type HttpLoadReply =
   | { ok: true; latenciesMs: number[]; seconds: number; statusCounts: Record<string, number>; errors: number; timeouts: number }
   | { ok: false; error: string };
 
+/** POST /api/v1/tasks with `task` (`[<id>]` in it made unique per request) on `connections` connections. */
+export function measureCreateTaskHttp(
+  address: string,
+  token: string,
+  task: object,
+  load: { connections: number; durationS: number; warmupS: number },
+  signal: AbortSignal,
+): Promise<Measurement> {
+  return measureHttp(
+    'HTTP POST /api/v1/tasks',
+    {
+      target: {
+        url: `${address}/api/v1/tasks`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(task),
+        idReplacement: true,
+        connections: load.connections,
+      },
+      durationS: load.durationS,
+      warmupS: load.warmupS,
+    },
+    201,
+    signal,
+  );
+}
+
 const CHILD = fileURLToPath(new URL('./http-load-process.ts', import.meta.url));
 
 /** Runs the load and fails unless every response had `expectStatus`: errors would be measured otherwise. */

@@ -23,21 +23,23 @@ export async function ensureCheckpoints(db: Kysely<DB>, consumer: string, partit
 }
 
 /**
- * Claims (consumer, partition) for this transaction with a transaction-scoped advisory lock
- * and reads its checkpoint, in one round trip; null when another worker holds it. The row
- * is read with the statement's snapshot, which may predate a commit by the worker that
- * held the lock a moment ago: advanceCheckpoint's compare-and-set then fails and the batch
- * rolls back, so a stale read costs a retry, never a duplicate.
+ * Claims (consumer, partition) for this transaction with a transaction-scoped advisory lock,
+ * then reads its checkpoint; null when another worker holds it. Two statements on purpose:
+ * read in the same statement as the lock, the row would come from a snapshot taken before
+ * the lock was granted, so it could miss the commit of the worker that held it a moment ago
+ * and the whole batch would be handled again only to fail its compare-and-set (its
+ * external effects repeated). Read after the lock, it sees that commit.
  */
 export async function claimCheckpoint(q: Tx['q'], lockNamespace: number, consumer: string, partition: number) {
-  const row = await sql<{ ok: boolean; tx_id: string; seq: string }>`
-    SELECT pg_try_advisory_xact_lock(${lockNamespace}, hashtext(${`${consumer}:${partition}`})) AS ok,
-           tx_id::text AS tx_id, seq
-    FROM consumer_checkpoints
+  const claimed = await sql<{ ok: boolean }>`
+    SELECT pg_try_advisory_xact_lock(${lockNamespace}, hashtext(${`${consumer}:${partition}`})) AS ok`.execute(q);
+  if (!claimed.rows[0]?.ok) return null;
+  const row = await sql<{ tx_id: string; seq: string }>`
+    SELECT tx_id::text AS tx_id, seq FROM consumer_checkpoints
     WHERE consumer = ${consumer} AND partition = ${partition}`.execute(q);
   const cp = row.rows[0];
   if (!cp) throw new Error(`no checkpoint row for consumer ${consumer} partition ${partition}`);
-  return cp.ok ? ({ txId: cp.tx_id, seq: cp.seq } satisfies Position) : null;
+  return { txId: cp.tx_id, seq: cp.seq } satisfies Position;
 }
 
 /** Log order of two positions: negative, 0 or positive. */

@@ -1,5 +1,5 @@
-// Runs the real `taskflow` CLI (bin/taskflow.js) as a child process against a test
-// database copy, collecting its JSON log lines so that tests can wait for a line (event
+// Runs the real `taskflow` CLI (bin/taskflow.js), or a fixture script of ours, as a child
+// process against a test database copy, collecting its JSON log lines so that tests can wait for a line (event
 // driven, with a deadline) instead of sleeping. Callers own the process: `stop()` it in
 // afterAll so that a failed test never leaves one running.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -33,8 +33,18 @@ export function cliEnv(database: DatabaseCopy, extra: Record<string, string> = {
   return { ...env, LOG_LEVEL: 'info', ...database.env, ...extra };
 }
 
+/** The `taskflow` CLI with `args`. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['bin/taskflow.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(['bin/taskflow.js', ...args], env);
+}
+
+/** A TypeScript script of our own (a test fixture, relative to the repository root), through tsx. */
+export function spawnScript(script: string, env: NodeJS.ProcessEnv): CliProcess {
+  return spawnNode(['--import', 'tsx', script], env);
+}
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const waiters = new Set<(line: LogLine) => void>();
   let stderr = '';
