@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, type FieldProblem } from '../errors.js';
+import { AppError, type FieldProblem, ValidationFailed } from '../errors.js';
 
 export const problemSchema = z
   .object({
@@ -36,6 +36,9 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; titl
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', title: 'Bad request' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', title: 'Malformed JSON body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', title: 'Malformed JSON body' },
+  // Router errors (frameworkErrors in server.ts): a path segment over maxParamLength, bad URL encoding.
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', title: 'URI too long' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url', title: 'Malformed URL' },
 };
 
 const CONTEXT_PREFIX: Record<string, string> = { body: '', querystring: 'query.', params: 'path.', headers: 'header.' };
@@ -110,4 +113,27 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
     title: 'Not found',
     detail: `No route ${request.method} ${request.url.split('?')[0]}`,
   });
+}
+
+/**
+ * The NUL character cannot be stored in PostgreSQL text (the statement fails with 22021 or
+ * 22P05, a 500 if it got that far): refused up front, in any path, query or body string, as
+ * a 422 naming the field.
+ */
+export function rejectNulCharacters(request: FastifyRequest): void {
+  const found: FieldProblem[] = [];
+  const walk = (value: unknown, path: string, depth: number): void => {
+    if (found.length > 0 || depth > 32) return;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) found.push({ field: path || '(root)', message: 'must not contain the NUL character' });
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, path ? `${path}.${i}` : String(i), depth + 1);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, depth + 1);
+    }
+  };
+  walk(request.params, 'path', 0);
+  walk(request.query, 'query', 0);
+  walk(request.body, '', 0);
+  if (found.length > 0) throw new ValidationFailed(`${found[0]?.field} must not contain the NUL character`, { errors: found });
 }

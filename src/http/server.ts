@@ -21,7 +21,7 @@ import {
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { errorHandler, notFoundHandler } from './problem.js';
+import { errorHandler, notFoundHandler, rejectNulCharacters } from './problem.js';
 
 export interface HttpDeps {
   config: Config;
@@ -55,12 +55,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<HttpServer> {
     // closeIdleConnections() also closed a keep-alive socket whose next request was already
     // being handled (seen in the CLI shutdown test: "other side closed", no response).
     forceCloseConnections: false,
+    // The router's own errors (an over-long path segment, bad URL encoding) as problem+json too.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('preValidation', async (request) => rejectNulCharacters(request));
   app.decorateRequest('principal', null);
 
   // Graceful shutdown: once closing, answer in-flight requests with `Connection: close` (the
