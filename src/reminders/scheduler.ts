@@ -40,6 +40,8 @@ interface FiredRow {
   version: number;
   channel: string;
   title: string;
+  webhook: boolean;
+  push: boolean;
 }
 
 export type ReminderScheduler = ReturnType<typeof createReminderScheduler>;
@@ -104,8 +106,11 @@ export function createReminderScheduler(deps: SchedulerDeps) {
       //   Rounded UP to the millisecond: a Date truncates microseconds, and a timer armed
       //   for the truncated time would claim a hair early and find nothing due.
       // - `$now` is the injected clock, not now(): tests drive time.
-      // - The UPDATE returns what the reminder.fired events carry (task title included),
-      //   and the events are inserted in this same transaction below.
+      // - The UPDATE returns what the reminder.fired events carry (task title included; the
+      //   targets the user has: a webhook, push subscriptions), and the events are inserted
+      //   in this same transaction below. The targets let the webhook and push consumers
+      //   skip the many events of users without one without a query each (primary-key and
+      //   user_id index probes here, once per fired reminder, in the statement we run anyway).
       const result = await sql<FiredRow & { next_at: number | null }>`
         WITH due AS (
           SELECT r.id, t.title
@@ -123,7 +128,9 @@ export function createReminderScheduler(deps: SchedulerDeps) {
           SET status = 'sent', sent_at = ${now}, attempts = r.attempts + 1, version = r.version + 1, updated_at = ${now}
           FROM due
           WHERE r.id = due.id
-          RETURNING r.id, r.task_id, r.user_id, r.remind_at, r.version, r.channel, due.title
+          RETURNING r.id, r.task_id, r.user_id, r.remind_at, r.version, r.channel, due.title,
+            EXISTS (SELECT 1 FROM reminder_settings s WHERE s.user_id = r.user_id AND s.webhook_url IS NOT NULL) AS webhook,
+            EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = r.user_id) AS push
         )
         SELECT n.next_at, f.*
         FROM (SELECT (SELECT ceil(extract(epoch FROM r.remind_at) * 1000)::float8
@@ -153,6 +160,7 @@ export function createReminderScheduler(deps: SchedulerDeps) {
               channel: r.channel,
               remind_at: new Date(r.remind_at).toISOString(),
               fired_at: now.toISOString(),
+              targets: { webhook: r.webhook, push: r.push },
             },
           })),
         );
