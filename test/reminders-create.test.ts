@@ -245,4 +245,18 @@ describeWithDatabase('reminders created with their task', () => {
     await plannerCaughtUp();
     expect(times(await remindersOf(berlin, task.id))).toEqual(['2026-03-28T08:00:00.000Z']);
   });
+  it('OpenAPI documents the reminders of POST /tasks and the default reminder of PATCH /reminder-settings', async () => {
+    const doc = (await call(t.app, 'GET', '/api/openapi.json')).body;
+    const json = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema;
+    const create = json('/api/v1/tasks', 'post');
+    expect(create.properties.reminders).toMatchObject({
+      type: 'array',
+      description: expect.stringContaining('default reminder'),
+    });
+    expect(JSON.stringify(create.properties.reminders.items)).toContain('remind_at');
+    expect(doc.paths['/api/v1/tasks'].post.description).toContain('Link');
+    const settings = json('/api/v1/reminder-settings', 'patch');
+    expect(JSON.stringify(settings.properties.default_offset)).toContain('new task');
+    expect(doc.paths['/api/v1/reminder-settings'].patch.description).toContain('default_offset');
+  });
 });
