@@ -84,6 +84,22 @@ describeWithDatabase('reminders', () => {
     t.app.reminderScheduler.wake();
     expect(await t.app.reminderScheduler.fireBatch()).toBe(0);
     expect(await firedCount(r.id)).toBe(1);
+    const fired = await t.app.database.db
+      .selectFrom('events')
+      .selectAll()
+      .where('type', '=', 'reminder.fired')
+      .where('aggregate_id', '=', r.id)
+      .executeTakeFirstOrThrow();
+    expect(fired).toMatchObject({ user_id: user.id, actor_id: user.id, aggregate_type: 'reminder', aggregate_version: 2 });
+    expect(fired.data).toEqual({
+      reminder_id: r.id,
+      task_id: taskId,
+      task_title: 'Pay rent',
+      channel: 'all',
+      remind_at: r.remind_at,
+      fired_at: clock.now().toISOString(),
+      targets: { webhook: false, push: false },
+    });
 
     const inbox = await until(
       async () => {

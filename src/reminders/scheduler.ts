@@ -1,8 +1,9 @@
 // The reminder scheduler (DESIGN §3). No polling: ONE timer armed for the earliest pending
 // remind_at, re-armed when reminders change (NOTIFY on REMINDERS_CHANNEL from any process,
 // `wake()` after a local commit) and after every firing. Firing claims due reminders with
-// one UPDATE … FOR UPDATE SKIP LOCKED and appends their `reminder.fired` events in the same
-// transaction, so any number of processes can run it and each reminder fires exactly once;
+// one UPDATE … FOR UPDATE SKIP LOCKED that also appends their `reminder.fired` events (one
+// statement, one transaction), so any number of processes can run it and each reminder
+// fires exactly once;
 // a crash before COMMIT leaves the reminders pending for the next process (nothing lost).
 //
 // Time comes from the injected clock and is passed to SQL as a parameter (never now()),
@@ -12,7 +13,6 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
 import type { Transact } from '../db/transaction.js';
-import { appendEvents } from '../events/append-events.js';
 import type { Logger } from '../observability/logger.js';
 
 export const REMINDERS_CHANNEL = 'taskflow_reminders';
@@ -107,11 +107,13 @@ export function createReminderScheduler(deps: SchedulerDeps) {
       //   for the truncated time would claim a hair early and find nothing due.
       // - `$now` is the injected clock, not now(): tests drive time.
       // - The UPDATE returns what the reminder.fired events carry (task title included; the
-      //   targets the user has: a webhook, push subscriptions), and the events are inserted
-      //   in this same transaction below. The targets let the webhook and push consumers
-      //   skip the many events of users without one without a query each (primary-key and
-      //   user_id index probes here, once per fired reminder, in the statement we run anyway).
-      const result = await sql<FiredRow & { next_at: number | null }>`
+      //   targets the user has: a webhook, push subscriptions), and `appended` inserts the
+      //   events in the same statement: what appendEvents would do in a second round trip
+      //   (same columns; tx_id and seq by default). At 170 fires/s on a busy 2-core box each
+      //   round trip costs milliseconds of fire delay: a pass is BEGIN, this, COMMIT. The
+      //   targets let the webhook and push consumers skip the many events of users without
+      //   one, without a query each (index probes here, once per fired reminder).
+      const result = await sql<FiredRow & { next_at: number | null; seq: string }>`
         WITH due AS (
           SELECT r.id, t.title
           FROM reminders r
@@ -131,40 +133,30 @@ export function createReminderScheduler(deps: SchedulerDeps) {
           RETURNING r.id, r.task_id, r.user_id, r.remind_at, r.version, r.channel, due.title,
             EXISTS (SELECT 1 FROM reminder_settings s WHERE s.user_id = r.user_id AND s.webhook_url IS NOT NULL) AS webhook,
             EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = r.user_id) AS push
+        ), appended AS (
+          INSERT INTO events (event_id, type, user_id, actor_id, aggregate_type, aggregate_id, aggregate_version,
+                              occurred_at, data)
+          SELECT gen_random_uuid(), 'reminder.fired', f.user_id, f.user_id, 'reminder', f.id, f.version, ${now},
+                 jsonb_build_object(
+                   'reminder_id', f.id, 'task_id', f.task_id, 'task_title', f.title, 'channel', f.channel,
+                   'remind_at', to_char(f.remind_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   'fired_at', ${now.toISOString()}::text,
+                   'targets', jsonb_build_object('webhook', f.webhook, 'push', f.push))
+          FROM fired f
+          RETURNING seq, aggregate_id
         )
-        SELECT n.next_at, f.*
+        SELECT n.next_at, f.*, a.seq
         FROM (SELECT (SELECT ceil(extract(epoch FROM r.remind_at) * 1000)::float8
                       FROM reminders r
                       JOIN tasks t ON t.id = r.task_id AND t.status = 'open'
                       WHERE r.status = 'pending' AND r.id NOT IN (SELECT id FROM due)
                       ORDER BY r.remind_at
                       LIMIT 1) AS next_at) n
-        LEFT JOIN fired f ON true`.execute(tx.q);
+        LEFT JOIN (fired f JOIN appended a ON a.aggregate_id = f.id) ON true`.execute(tx.q);
       const next = result.rows[0]?.next_at;
       const rows = result.rows.filter((r) => r.id !== null);
-      if (rows.length > 0) {
-        await appendEvents(
-          tx,
-          { userId: rows[0]?.user_id ?? '', correlationId: null },
-          now,
-          rows.map((r) => ({
-            type: 'reminder.fired' as const,
-            aggregateType: 'reminder' as const,
-            aggregateId: r.id,
-            aggregateVersion: r.version,
-            userId: r.user_id,
-            data: {
-              reminder_id: r.id,
-              task_id: r.task_id,
-              task_title: r.title,
-              channel: r.channel,
-              remind_at: new Date(r.remind_at).toISOString(),
-              fired_at: now.toISOString(),
-              targets: { webhook: r.webhook, push: r.push },
-            },
-          })),
-        );
-      }
+      // What appendEvents records: the commit hook counts them and wakes the consumers.
+      for (const r of rows) tx.appended.push({ type: 'reminder.fired', seq: String(r.seq) });
       return { rows, nextAt: next === null || next === undefined ? null : Number(next) };
     });
     // Observed after COMMIT: only reminders that really fired count.
