@@ -99,12 +99,9 @@ export const reminderSettingsSchema = z
   .meta({ id: 'ReminderSettings' });
 export const updateReminderSettingsBody = z
   .object({
-    default_offset: offset
-      .nullable()
-      .optional()
-      .meta({
-        description: 'The reminder every new task with a due date gets (unless its request gives `reminders`); null = none',
-      }),
+    default_offset: offset.nullable().optional().meta({
+      description: 'The reminder every new task with a due date gets (unless its request gives `reminders`); null = none',
+    }),
     webhook_url: z.url().nullable().optional().meta({ description: 'Where fired reminders are POSTed (HTTPS); null = none' }),
   })
   .strict();
