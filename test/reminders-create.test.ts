@@ -245,6 +245,31 @@ describeWithDatabase('reminders created with their task', () => {
     await plannerCaughtUp();
     expect(times(await remindersOf(berlin, task.id))).toEqual(['2026-03-28T08:00:00.000Z']);
   });
+  it('the next instance of a daily series across the spring switch gets "1 day before" at the same wall time', async () => {
+    const first = await createTask(berlin, {
+      title: 'Daily 09:00',
+      due_at: '2026-03-28T09:00',
+      recurrence: { rule: 'FREQ=DAILY' },
+      reminders: [{ offset: '1d' }],
+    });
+    expect(times(first.reminders)).toEqual(['2026-03-27T08:00:00.000Z']);
+    const done = await call(t.app, 'POST', `/api/v1/tasks/${first.id}/complete`, { token: berlin.token });
+    expect(done.status).toBe(200);
+    const next = await until(
+      () =>
+        t.app.database.db
+          .selectFrom('tasks')
+          .select(['id', 'due_at'])
+          .where('previous_task_id', '=', first.id)
+          .executeTakeFirst(),
+      { what: 'next instance', timeoutMs: 10_000 },
+    );
+    expect(new Date(next.due_at as Date).toISOString()).toBe('2026-03-29T07:00:00.000Z'); // 09:00 CEST
+    await plannerCaughtUp();
+    // 28 March 09:00 CET; a fixed 86,400 s would give 07:00Z (08:00 CET).
+    expect(await remindersOf(berlin, next.id)).toMatchObject([{ offset: '1d', remind_at: '2026-03-28T08:00:00.000Z' }]);
+  });
+
   it('OpenAPI documents the reminders of POST /tasks and the default reminder of PATCH /reminder-settings', async () => {
     const doc = (await call(t.app, 'GET', '/api/openapi.json')).body;
     const json = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema;
