@@ -84,6 +84,22 @@ describeWithDatabase('reminders', () => {
     t.app.reminderScheduler.wake();
     expect(await t.app.reminderScheduler.fireBatch()).toBe(0);
     expect(await firedCount(r.id)).toBe(1);
+    const fired = await t.app.database.db
+      .selectFrom('events')
+      .selectAll()
+      .where('type', '=', 'reminder.fired')
+      .where('aggregate_id', '=', r.id)
+      .executeTakeFirstOrThrow();
+    expect(fired).toMatchObject({ user_id: user.id, actor_id: user.id, aggregate_type: 'reminder', aggregate_version: 2 });
+    expect(fired.data).toEqual({
+      reminder_id: r.id,
+      task_id: taskId,
+      task_title: 'Pay rent',
+      channel: 'all',
+      remind_at: r.remind_at,
+      fired_at: clock.now().toISOString(),
+      targets: { webhook: false, push: false },
+    });
 
     const inbox = await until(
       async () => {
@@ -268,7 +284,7 @@ describeWithDatabase('reminders', () => {
     const due = new Date(clock.now().getTime() + 86_400_000).toISOString();
     const res = await call(t.app, 'POST', '/api/v1/tasks', { token: other.token, body: { title: 'x', due_at: due } });
     const noDue = await call(t.app, 'POST', '/api/v1/tasks', { token: other.token, body: { title: 'y' } });
-    await plannerCaughtUp();
+    // Written with the task: there when POST returns, no consumer involved.
     const list = await call(t.app, 'GET', `/api/v1/tasks/${res.body.id}/reminders`, { token: other.token });
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ offset: '30m', remind_at: new Date(Date.parse(due) - 1800_000).toISOString() });

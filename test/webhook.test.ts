@@ -147,4 +147,92 @@ describeWithDatabase('reminder webhooks and Web Push', () => {
     expect(hit.headers['content-encoding']).toBe('aes128gcm');
     expect(String(hit.headers.authorization)).toContain(`k=${key.body.public_key}`);
   });
+  async function subscribe(user: TestUser, path: string): Promise<string> {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const sub = await call(t.app, 'POST', '/api/v1/push/subscriptions', {
+      token: user.token,
+      body: {
+        endpoint: `${base}${path}`,
+        keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+      },
+    });
+    expect(sub.status).toBe(201);
+    return sub.body.id;
+  }
+
+  const subscriptionsOf = (user: TestUser) =>
+    t.app.database.db.selectFrom('push_subscriptions').select('endpoint').where('user_id', '=', user.id).execute();
+
+  /** Waits until the push consumer has handled (or dead-lettered) every event appended so far. */
+  async function pushCaughtUp() {
+    await until(
+      async () => {
+        const lag = await t.app.consumers.lag();
+        return lag.filter((l) => l.consumer === 'reminder-push').every((l) => l.events === 0);
+      },
+      { what: 'push consumer caught up', timeoutMs: 15_000 },
+    );
+  }
+
+  const pushLetters = () =>
+    t.app.database.db.selectFrom('dead_letters').select('event_id').where('consumer', '=', 'reminder-push').execute();
+
+  it('a push service answering 404 or 410 removes the subscription; the event is delivered to the others, once, not retried', async () => {
+    const user = await signUp(t.app);
+    script.set('/push/gone-410', [410, 410, 410, 410]);
+    script.set('/push/gone-404', [404, 404, 404, 404]);
+    await subscribe(user, '/push/gone-410');
+    await subscribe(user, '/push/gone-404');
+    await subscribe(user, '/push/alive');
+    const lettersBefore = (await pushLetters()).length;
+
+    const reminderId = await fireNow(user);
+    await until(() => received.some((r) => r.path === '/push/alive'), { what: 'push to the live device', timeoutMs: 10_000 });
+    await pushCaughtUp();
+    const fired = await t.app.database.db
+      .selectFrom('events')
+      .select('event_id')
+      .where('type', '=', 'reminder.fired')
+      .where('aggregate_id', '=', reminderId)
+      .execute();
+    expect(fired).toHaveLength(1);
+
+    expect((await subscriptionsOf(user)).map((s) => s.endpoint)).toEqual([`${base}/push/alive`]);
+    // Each endpoint was asked once: the gone ones are not retried, the live one got it once.
+    for (const path of ['/push/gone-410', '/push/gone-404', '/push/alive']) {
+      expect(
+        received.filter((r) => r.path === path),
+        path,
+      ).toHaveLength(1);
+    }
+    expect(await pushLetters()).toHaveLength(lettersBefore);
+
+    // The next reminder goes to the live device only.
+    await fireNow(user);
+    await until(() => received.filter((r) => r.path === '/push/alive').length === 2, { what: 'second push', timeoutMs: 10_000 });
+    await pushCaughtUp();
+    expect(received.filter((r) => r.path === '/push/gone-410')).toHaveLength(1);
+    expect(received.filter((r) => r.path === '/push/gone-404')).toHaveLength(1);
+  });
+
+  it('a push service answering 500 is retried with the same event until it accepts; the subscription stays', async () => {
+    const user = await signUp(t.app);
+    script.set('/push/flaky', [500, 503]);
+    await subscribe(user, '/push/flaky');
+    const lettersBefore = (await pushLetters()).length;
+
+    await fireNow(user);
+    await until(() => received.filter((r) => r.path === '/push/flaky').length >= 3, {
+      what: 'third push attempt',
+      timeoutMs: 15_000,
+    });
+    await pushCaughtUp();
+
+    const calls = received.filter((r) => r.path === '/push/flaky');
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.headers['x-taskflow-event-id'])).size).toBe(1);
+    expect((await subscriptionsOf(user)).map((s) => s.endpoint)).toEqual([`${base}/push/flaky`]);
+    expect(await pushLetters()).toHaveLength(lettersBefore);
+  });
 });

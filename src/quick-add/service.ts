@@ -1,6 +1,8 @@
 // Quick add behind POST /tasks: `quick` text fills the fields the request leaves out
 // (explicit fields win; tags are merged). Pure; the task service calls it with the user's
-// zone and its clock. Reminders found in the text are returned by POST /tasks/parse only.
+// zone and its clock. Reminders found in the text ("remind me 1 day before") become the
+// task's reminders unless the request gives its own `reminders`.
+import { offsetFromSeconds } from '../reminders/service.js';
 import { parseQuickAdd, type QuickAddResult } from './parse.js';
 
 export { parseQuickAdd, type QuickAddResult } from './parse.js';
@@ -14,6 +16,7 @@ interface QuickAddable {
   priority?: QuickAddResult['priority'] | undefined;
   tags?: string[] | undefined;
   recurrence?: unknown;
+  reminders?: ReadonlyArray<{ offset?: string | undefined }> | undefined;
 }
 
 export function applyQuickAdd<T extends QuickAddable>(input: T, context: { now: Date; timeZone: string }): T & { title: string } {
@@ -30,5 +33,10 @@ export function applyQuickAdd<T extends QuickAddable>(input: T, context: { now: 
       input.recurrence !== undefined || !parsed.recurrence
         ? input.recurrence
         : { rule: parsed.recurrence.rule, mode: parsed.recurrence.mode, exdates: [], catch_up: false },
+    // "1 day before" is a calendar day (P1D), as the reminders API reads it.
+    reminders:
+      input.reminders !== undefined || parsed.reminders.length === 0
+        ? input.reminders
+        : parsed.reminders.map((r) => ({ offset: offsetFromSeconds(r.before_seconds), channel: 'all' as const })),
   };
 }

@@ -7,6 +7,8 @@
 //   secret (X-TaskFlow-Signature: t=…,v1=…). A non-2xx reply or a network error throws, so
 //   the runner retries with backoff and dead-letters after WEBHOOK_MAX_ATTEMPTS.
 //   claimEventOnce runs in the handler's savepoint: a failed POST un-claims the event.
+//   reminder.fired says which targets the user had when it fired (`targets`): the webhook
+//   and push consumers skip the others without a query (most users have neither).
 // - Web Push: VAPID-signed, encrypted push to every subscription of the user; 404/410
 //   drop the subscription, other failures retry like the webhook.
 import { createHmac, randomUUID } from 'node:crypto';
@@ -73,6 +75,7 @@ export function webhookConsumer(options: DeliveryOptions): Consumer {
     async handle(event, tx) {
       const channel = event.data.channel;
       if (channel !== undefined && channel !== 'all' && channel !== 'webhook') return;
+      if (target(event.data, 'webhook') === false) return;
       const settings = await tx.q
         .selectFrom('reminder_settings')
         .select(['webhook_url', 'webhook_secret'])
@@ -118,6 +121,7 @@ export function pushConsumer(options: DeliveryOptions): Consumer {
     async handle(event, tx) {
       const channel = event.data.channel;
       if (channel !== undefined && channel !== 'all' && channel !== 'push') return;
+      if (target(event.data, 'push') === false) return;
       const subs = await tx.q.selectFrom('push_subscriptions').selectAll().where('user_id', '=', event.userId).execute();
       if (subs.length === 0) return;
       if (!(await claimEventOnce(tx, name, event.eventId))) return;
@@ -150,6 +154,12 @@ export function pushConsumer(options: DeliveryOptions): Consumer {
       }
     },
   };
+}
+
+/** Whether the user had this target when the reminder fired; undefined for events from before `targets`. */
+function target(data: Record<string, unknown>, name: 'webhook' | 'push'): boolean | undefined {
+  const targets = data.targets as Record<string, unknown> | undefined;
+  return typeof targets?.[name] === 'boolean' ? (targets[name] as boolean) : undefined;
 }
 
 /** HTTPS, or plain HTTP to loopback when allowed (tests, local development). */

@@ -134,8 +134,12 @@ export function reminderRoutes(
       {
         schema: {
           tags,
-          summary: 'Set your default reminder (applied to new tasks with a due time) and webhook URL',
+          summary: 'Set your default reminder (applied to new tasks with a due date) and webhook URL',
           description:
+            '`default_offset` (a preset such as 15m or 1d, or an ISO-8601 duration; null = none) is the reminder ' +
+            "POST /tasks creates, in the task's transaction, for every task you create with a due date or time " +
+            'whose request gives no `reminders` (and whose quick-add text asks for none); `reminders: []` opts one ' +
+            'task out. Existing tasks keep their reminders. Fields left out stay as they are. ' +
             'The webhook secret is generated once; verify X-TaskFlow-Signature (t=…,v1=HMAC-SHA256(secret, "t.body")).',
           body: updateReminderSettingsBody,
           response: { 200: reminderSettingsSchema, ...errors },

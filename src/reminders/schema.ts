@@ -1,5 +1,6 @@
 // Contracts of reminders, reminder settings, the notifications inbox and push subscriptions.
 import { z } from 'zod';
+import { timeZoneSchema } from '../auth/schema.js';
 import { parseOffset, SNOOZE_PRESETS } from './durations.js';
 
 const offset = z
@@ -7,8 +8,17 @@ const offset = z
   .refine((s) => parseOffset(s) !== null, {
     message: 'must be at_due, 5m, 15m, 30m, 1h, 1d, 1w or an ISO-8601 duration such as PT10M (at most a year)',
   })
-  .meta({ description: 'Before the due time: a preset or an ISO-8601 duration', example: 'PT15M' });
-const remindAt = z.iso.datetime({ offset: true }).meta({ description: 'An absolute time, with its offset or Z' });
+  .meta({
+    description:
+      'Before the due time: a preset or an ISO-8601 duration. Days, weeks and months count on the calendar of ' +
+      "the task's zone (P1D before 09:00 is 09:00 the day before, across DST too); hours, minutes, seconds are exact",
+    example: 'PT15M',
+  });
+const remindAt = z.iso.datetime({ offset: true, local: true }).meta({
+  description: "An absolute time: with its offset or Z, or a local time in time_zone (default: the task's zone)",
+  example: '2026-12-01T08:30:00+01:00',
+});
+const remindAtZone = timeZoneSchema.meta({ description: 'The zone of a local remind_at', example: 'Europe/Berlin' });
 const channel = z.enum(['all', 'in_app', 'push', 'webhook']);
 
 export const reminderSchema = z
@@ -28,18 +38,39 @@ export const reminderSchema = z
 export type ReminderView = z.infer<typeof reminderSchema>;
 export const reminderListSchema = z.object({ items: z.array(reminderSchema) });
 
+// One schema for a new reminder, on its own (POST /tasks/{id}/reminders) and in the
+// `reminders` of a new task (POST /tasks).
 export const createReminderBody = z
-  .object({ offset: offset.optional(), remind_at: remindAt.optional(), channel: channel.default('all') })
+  .object({
+    offset: offset.optional(),
+    remind_at: remindAt.optional(),
+    time_zone: remindAtZone.optional(),
+    channel: channel.default('all'),
+  })
   .strict()
   .refine((b) => (b.offset === undefined) !== (b.remind_at === undefined), {
     message: 'give exactly one of offset and remind_at',
+    path: ['offset'],
+  })
+  .refine((b) => b.time_zone === undefined || b.remind_at !== undefined, {
+    message: 'time_zone goes with remind_at',
+    path: ['time_zone'],
   });
 export type CreateReminderInput = z.infer<typeof createReminderBody>;
 
 export const updateReminderBody = z
-  .object({ offset: offset.optional(), remind_at: remindAt.optional(), channel: channel.optional() })
+  .object({
+    offset: offset.optional(),
+    remind_at: remindAt.optional(),
+    time_zone: remindAtZone.optional(),
+    channel: channel.optional(),
+  })
   .strict()
   .refine((b) => !(b.offset !== undefined && b.remind_at !== undefined), { message: 'give offset or remind_at, not both' })
+  .refine((b) => b.time_zone === undefined || b.remind_at !== undefined, {
+    message: 'time_zone goes with remind_at',
+    path: ['time_zone'],
+  })
   .refine((b) => Object.keys(b).length > 0, { message: 'at least one field must be given' });
 export type UpdateReminderInput = z.infer<typeof updateReminderBody>;
 
@@ -67,7 +98,12 @@ export const reminderSettingsSchema = z
   })
   .meta({ id: 'ReminderSettings' });
 export const updateReminderSettingsBody = z
-  .object({ default_offset: offset.nullable().optional(), webhook_url: z.url().nullable().optional() })
+  .object({
+    default_offset: offset.nullable().optional().meta({
+      description: 'The reminder every new task with a due date gets (unless its request gives `reminders`); null = none',
+    }),
+    webhook_url: z.url().nullable().optional().meta({ description: 'Where fired reminders are POSTed (HTTPS); null = none' }),
+  })
   .strict();
 export type UpdateReminderSettingsInput = z.infer<typeof updateReminderSettingsBody>;
 

@@ -3,7 +3,8 @@
 // state write, event, NOTIFY so every scheduler re-arms (DESIGN §1, §3). Reminders are
 // personal: a user sees the reminders they set, on tasks they can still see.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { Temporal } from 'temporal-polyfill';
 import type { Clock } from '../clock.js';
 import type { DB, NotificationsTable, RemindersTable } from '../db/tables.js';
 import type { Transact, Tx } from '../db/transaction.js';
@@ -11,7 +12,10 @@ import { NotFound, ValidationFailed } from '../errors.js';
 import { appendEvents } from '../events/append-events.js';
 import type { Actor, EventType } from '../events/types.js';
 import { accessibleListIds, writableListIds } from '../lists/access.js';
-import { parseOffset, type SnoozePreset, snoozeUntil } from './durations.js';
+import { parseOffset, reminderTime, type SnoozePreset, snoozeUntil } from './durations.js';
+
+export { offsetFromSeconds } from './durations.js';
+
 import { notifyReminders } from './scheduler.js';
 import type {
   CreateReminderInput,
@@ -50,17 +54,131 @@ export function toReminderView(r: ReminderRow): ReminderView {
   };
 }
 
-/** The task's due moment (due_key: due_at, or midnight local for an all-day task). */
-async function taskDue(q: Tx['q'], actor: Actor, taskId: string, writable: boolean) {
+/** A task's due moment (due_key: due_at, or midnight local for an all-day task) and the zone it is in. */
+export interface TaskTiming {
+  id: string;
+  due_key: Date | null;
+  /** The task's zone, else its list owner's (as for due_key). */
+  zone: string;
+}
+
+/** The task's timing, if the actor may see (or, `writable`, change) it; else 404. */
+async function taskDue(q: Tx['q'], actor: Actor, taskId: string, writable: boolean): Promise<TaskTiming> {
   const lists = writable ? writableListIds(q, actor.userId) : accessibleListIds(q, actor.userId);
-  const task = await q
-    .selectFrom('tasks')
-    .select(['id', 'due_key', 'status'])
-    .where('id', '=', taskId)
-    .where('list_id', 'in', lists)
-    .executeTakeFirst();
+  const task = await taskTiming(q, taskId, lists);
   if (!task) throw new NotFound(`Task ${taskId} not found`);
   return task;
+}
+
+/** The timing of a task (in one of `lists` when given). */
+export async function taskTiming(
+  q: Tx['q'] | Kysely<DB>,
+  taskId: string,
+  lists?: ReturnType<typeof accessibleListIds>,
+): Promise<TaskTiming | undefined> {
+  let query = q
+    .selectFrom('tasks')
+    .innerJoin('lists', 'lists.id', 'tasks.list_id')
+    .innerJoin('users', 'users.id', 'lists.owner_id')
+    .select(['tasks.id', 'tasks.due_key'])
+    .select(sql<string>`COALESCE(tasks.time_zone, users.time_zone)`.as('zone'))
+    .where('tasks.id', '=', taskId);
+  if (lists) query = query.where('tasks.list_id', 'in', lists);
+  const row = await query.executeTakeFirst();
+  return row && { id: row.id, due_key: row.due_key ? new Date(row.due_key) : null, zone: row.zone };
+}
+
+/** remind_at of a reminder given as an offset before the task's due, or absolutely; 422 names `field`. */
+function timing(
+  input: { offset?: string | undefined; remind_at?: string | undefined; time_zone?: string | undefined },
+  task: TaskTiming,
+  field = '',
+) {
+  if (input.remind_at !== undefined) {
+    return { remind_at: absoluteTime(input.remind_at, input.time_zone ?? task.zone), offset_seconds: null, offset_text: null };
+  }
+  const offset = input.offset ?? 'at_due';
+  if (!task.due_key) {
+    throw new ValidationFailed('A relative reminder needs a task with a due date', {
+      errors: [{ field: `${field}offset`, message: 'the task has no due date; give remind_at instead' }],
+    });
+  }
+  return { remind_at: reminderTime(task.due_key, task.zone, offset), offset_seconds: parseOffset(offset), offset_text: offset };
+}
+
+/** An ISO date-time with an offset is an instant; without one, a wall time in `timeZone`. */
+function absoluteTime(text: string, timeZone: string): Date {
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text)) return new Date(text);
+  const local = Temporal.PlainDateTime.from(text).toZonedDateTime(timeZone, { disambiguation: 'compatible' });
+  return new Date(local.epochMilliseconds);
+}
+
+/**
+ * Creates reminders on a task in the caller's transaction, with their reminder.scheduled
+ * events and the NOTIFY that re-arms the schedulers at COMMIT. POST /tasks calls it in the
+ * task's own transaction (with the task's id: access checked there); `field` prefixes the
+ * field named by a 422 (`reminders.0.`).
+ */
+export async function scheduleReminders(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  task: TaskTiming | string,
+  inputs: ReadonlyArray<Omit<CreateReminderInput, 'channel'> & { channel?: CreateReminderInput['channel'] | undefined }>,
+  field: (index: number) => string = () => '',
+): Promise<ReminderView[]> {
+  if (inputs.length === 0) return [];
+  const timed = typeof task === 'string' ? await taskTiming(tx.q, task) : task;
+  if (!timed) throw new NotFound(`Task ${task} not found`);
+  const values = inputs.map((input, i) => ({
+    id: randomUUID(),
+    task_id: timed.id,
+    user_id: actor.userId,
+    channel: input.channel ?? 'all',
+    ...timing(input, timed, field(i)),
+    created_at: now,
+    updated_at: now,
+  }));
+  const rows = await tx.q.insertInto('reminders').values(values).returningAll().execute();
+  await appendReminderEvents(tx, actor, now, 'reminder.scheduled', rows);
+  // In time order, as GET /tasks/{id} lists them.
+  const order = (r: ReminderRow) => `${new Date(r.remind_at).toISOString()} ${r.id}`;
+  return rows.sort((a, b) => order(a).localeCompare(order(b))).map(toReminderView);
+}
+
+/** The actor's reminders on a task, in time order (the caller checked access to the task). */
+export async function taskReminders(q: Tx['q'] | Kysely<DB>, userId: string, taskId: string): Promise<ReminderView[]> {
+  const rows = await q
+    .selectFrom('reminders')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .where('user_id', '=', userId)
+    .orderBy('remind_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toReminderView);
+}
+
+/** The user's default reminder offset (reminder settings), as a subquery for the caller's SELECT. */
+export function defaultReminderOffset(q: Tx['q'] | Kysely<DB>, userId: string) {
+  return q.selectFrom('reminder_settings').select('default_offset_text').where('user_id', '=', userId);
+}
+
+async function appendReminderEvents(tx: Tx, actor: Actor, now: Date, type: EventType, rows: ReminderRow[]) {
+  await appendEvents(
+    tx,
+    actor,
+    now,
+    rows.map((r) => ({
+      type,
+      aggregateType: 'reminder' as const,
+      aggregateId: r.id,
+      aggregateVersion: r.version,
+      userId: r.user_id,
+      data: { reminder_id: r.id, task_id: r.task_id, remind_at: iso(r.remind_at), offset: r.offset_text },
+    })),
+  );
+  await notifyReminders.execute(tx.q);
 }
 
 async function appendReminderEvent(tx: Tx, actor: Actor, now: Date, type: EventType, r: ReminderRow, extra = {}) {
@@ -98,53 +216,21 @@ export function createReminderService(deps: ReminderServiceDeps) {
     return row;
   }
 
-  function timing(input: { offset?: string | undefined; remind_at?: string | undefined }, due: Date | null) {
-    if (input.remind_at !== undefined) return { remind_at: new Date(input.remind_at), offset_seconds: null, offset_text: null };
-    const seconds = parseOffset(input.offset ?? '') ?? 0;
-    if (!due) {
-      throw new ValidationFailed('A relative reminder needs a task with a due date', {
-        errors: [{ field: 'offset', message: 'the task has no due date; give remind_at instead' }],
-      });
-    }
-    return { remind_at: new Date(due.getTime() - seconds * 1000), offset_seconds: seconds, offset_text: input.offset ?? null };
-  }
-
   return {
     async createReminder(actor: Actor, taskId: string, input: CreateReminderInput): Promise<ReminderView> {
       return changed(
         await transact(async (tx) => {
           const now = clock.now();
           const task = await taskDue(tx.q, actor, taskId, true);
-          const row = await tx.q
-            .insertInto('reminders')
-            .values({
-              id: randomUUID(),
-              task_id: taskId,
-              user_id: actor.userId,
-              channel: input.channel,
-              ...timing(input, task.due_key ? new Date(task.due_key) : null),
-              created_at: now,
-              updated_at: now,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await appendReminderEvent(tx, actor, now, 'reminder.scheduled', row);
-          return toReminderView(row);
+          const [view] = await scheduleReminders(tx, actor, now, task, [input]);
+          return view as ReminderView;
         }),
       );
     },
 
     async listTaskReminders(actor: Actor, taskId: string): Promise<ReminderView[]> {
       const task = await transact((tx) => taskDue(tx.q, actor, taskId, false));
-      const rows = await db
-        .selectFrom('reminders')
-        .selectAll()
-        .where('task_id', '=', task.id)
-        .where('user_id', '=', actor.userId)
-        .orderBy('remind_at')
-        .orderBy('id')
-        .execute();
-      return rows.map(toReminderView);
+      return taskReminders(db, actor.userId, task.id);
     },
 
     async listReminders(actor: Actor, query: ListRemindersQuery): Promise<ReminderView[]> {
@@ -170,10 +256,7 @@ export function createReminderService(deps: ReminderServiceDeps) {
           const now = clock.now();
           const current = await ownReminder(tx.q, actor, id, true);
           const task = await taskDue(tx.q, actor, current.task_id, true);
-          const when =
-            patch.offset !== undefined || patch.remind_at !== undefined
-              ? timing(patch, task.due_key ? new Date(task.due_key) : null)
-              : {};
+          const when = patch.offset !== undefined || patch.remind_at !== undefined ? timing(patch, task) : {};
           const row = await tx.q
             .updateTable('reminders')
             .set({

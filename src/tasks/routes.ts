@@ -1,5 +1,6 @@
 // HTTP surface of tasks: parse with the schemas, call the service, shape the reply.
 // No SQL, no transactions, no status codes chosen for errors here (see http/problem.ts).
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuthService } from '../auth/service.js';
@@ -13,6 +14,12 @@ import type { TaskService } from './service.js';
 const errors = { 401: problemSchema, 404: problemSchema, 412: problemSchema, 422: problemSchema };
 const ifMatch = z.object({ 'if-match': z.string().optional().meta({ description: 'ETag of the version you last saw' }) });
 
+// Reminders are the caller's own, not part of the task (its events, history and ETag stay
+// the task's): POST and GET point to them rather than embed them.
+function setRemindersLink(reply: FastifyReply, taskId: string): void {
+  reply.header('link', `</api/v1/tasks/${taskId}/reminders>; rel="reminders"`);
+}
+
 export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPluginAsyncZod {
   return async (app) => {
     app.addHook('onRequest', authenticateHook(auth));
@@ -23,7 +30,11 @@ export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPlugin
         schema: {
           tags: ['tasks'],
           summary: 'Create a task',
-          description: 'With an Idempotency-Key header, retrying the same request returns the first result.',
+          description:
+            'With an Idempotency-Key header, retrying the same request returns the first result. `reminders` are ' +
+            'created in the same transaction (a bad one is 422 and nothing is written); without them, those of ' +
+            '`quick`, else your default reminder (PATCH /reminder-settings) applies to a task with a due date. ' +
+            'The `Link` header (rel="reminders") points to your reminders on the task, as on GET /tasks/{id}.',
           headers: z.object({ 'idempotency-key': z.string().optional() }),
           body: createTaskBody,
           response: { 201: taskSchema, ...errors },
@@ -38,6 +49,7 @@ export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPlugin
         );
         if (replayed) reply.header('idempotent-replayed', 'true');
         setVersionETag(reply, task.version);
+        setRemindersLink(reply, task.id);
         return reply.code(201).header('location', `/api/v1/tasks/${task.id}`).send(task);
       },
     );
@@ -62,10 +74,19 @@ export function taskRoutes(auth: AuthService, tasks: TaskService): FastifyPlugin
 
     app.get(
       '/tasks/:id',
-      { schema: { tags: ['tasks'], summary: 'Get a task', params: taskIdParams, response: { 200: taskSchema, ...errors } } },
+      {
+        schema: {
+          tags: ['tasks'],
+          summary: 'Get a task',
+          description: 'The `Link` header (rel="reminders") points to your reminders on the task.',
+          params: taskIdParams,
+          response: { 200: taskSchema, ...errors },
+        },
+      },
       async (request, reply) => {
         const task = await tasks.getTask(actorOf(request), request.params.id);
         setVersionETag(reply, task.version);
+        setRemindersLink(reply, task.id);
         return task;
       },
     );

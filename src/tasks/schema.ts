@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { timeZoneSchema } from '../auth/schema.js';
 import { recurrenceInputSchema, recurrenceSchema } from '../recurrence/schema.js';
+import { createReminderBody } from '../reminders/schema.js';
 import { dayOrInstantSchema, orderSchema, searchMatchSchema, sortSchema } from '../search/schema.js';
 
 export const PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const;
@@ -57,6 +58,16 @@ export const createTaskBody = z
     priority: prioritySchema.optional(),
     tags: tags.optional(),
     recurrence: recurrenceInputSchema.nullish().meta({ description: 'Repeat rule; needs a due date (DTSTART = the due)' }),
+    reminders: z
+      .array(createReminderBody)
+      .max(20, { message: 'at most 20 reminders' })
+      .optional()
+      .meta({
+        description:
+          'Reminders created with the task, in its transaction (as POST /tasks/{id}/reminders). Left out: those of ' +
+          '`quick` ("remind me 1 day before"), else the default reminder (PATCH /reminder-settings) when the task ' +
+          'has a due date; [] for none',
+      }),
   })
   .strict()
   .refine((b) => b.title !== undefined || b.quick !== undefined, { message: 'give a title (or quick text)', path: ['title'] });

@@ -14,6 +14,7 @@ import { accessibleListIds, visibleEvents, writableListIds } from '../lists/acce
 import { applyQuickAdd } from '../quick-add/service.js';
 import { occurrenceAt } from '../recurrence/engine.js';
 import { resolveRecurrence } from '../recurrence/settings.js';
+import { defaultReminderOffset, scheduleReminders } from '../reminders/service.js';
 import { findTasks } from '../search/service.js';
 import { derivedTagColumns, resolveTags, setTaskTags, taskTagNamesSql } from '../tags/service.js';
 import { findViewSpec } from '../views/service.js';
@@ -100,6 +101,11 @@ export function createTaskService({ db, transact, clock }: TaskServiceDeps) {
       }
       const row = { ...inserted, tags: tags.map((t) => t.name) };
       await appendTaskEvent(tx, actor, now, list.owner_id, row, 'task.created', toState(row));
+      // Reminders in the same transaction: the given ones (or quick-add's), else the user's
+      // default on a task with a due moment. A bad one throws 422 and rolls the task back.
+      const wanted =
+        input.reminders ?? (list.default_reminder && (row.due_at || row.due_date) ? [{ offset: list.default_reminder }] : []);
+      if (wanted.length > 0) await scheduleReminders(tx, actor, now, row.id, wanted, reminderField(request));
       const task = toView(row);
       if (idempotency) await saveIdempotentResponse(tx, actor.userId, idempotency.key, { status: 201, body: task });
       return { task, replayed: false };
@@ -406,6 +412,7 @@ async function writableList(q: Q, userId: string, listId: string | undefined) {
     .selectFrom('lists')
     .select(['lists.id', 'lists.owner_id'])
     .select((eb) => eb.selectFrom('users').select('users.time_zone').where('users.id', '=', userId).as('user_time_zone'))
+    .select(defaultReminderOffset(q, userId).as('default_reminder'))
     .where('lists.id', 'in', writableListIds(q, userId));
   query = listId
     ? query.where('lists.id', '=', listId)
@@ -479,6 +486,11 @@ function recurrenceColumns(target: TaskState) {
       ? { occurrence_at: sql<Date>`coalesce(tasks.occurrence_at, ${occurrenceAt(target)}::timestamptz)` }
       : {}),
   };
+}
+
+/** The field a 422 about the i-th reminder of a new task names: in `reminders`, or the quick-add text. */
+function reminderField(request: CreateTaskInput) {
+  return (i: number) => (request.reminders ? `reminders.${i}.` : 'quick.');
 }
 
 /** Creates the series row, or re-activates it when a rule is set on a stopped/finished series. */
