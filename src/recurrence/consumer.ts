@@ -14,7 +14,7 @@ import type { Consumer } from '../events/consumer.js';
 import type { Actor, StoredEvent } from '../events/types.js';
 import { taskTagNamesSql } from '../tags/service.js';
 import { type TaskRowWithTags, toView } from '../tasks/service.js';
-import { localKeyOfDue, nextInstance, occurrenceAt } from './engine.js';
+import { localKeyOfDue, nextInstance, occurrenceAt, occurrenceFloor, type Series } from './engine.js';
 
 export const RECURRENCE_CONSUMER = 'recurrence-generator';
 
@@ -44,13 +44,13 @@ export async function generateNextInstance(tx: Tx, event: StoredEvent, now: Date
   const task = await readTask(tx, event.aggregateId);
   // Deleted, reopened since, or not recurring: nothing to generate (a later completion will).
   if (task?.status !== 'completed' || !task.recurrence || !task.series_id) return;
-  const series = await tx.q
+  const seriesRow = await tx.q
     .selectFrom('task_series')
     .select('status')
     .where('id', '=', task.series_id)
     .forUpdate()
     .executeTakeFirst();
-  if (series?.status !== 'active') return;
+  if (seriesRow?.status !== 'active') return;
   const current = localKeyOfDue({ ...task, due_at: task.due_at?.toISOString() ?? null });
   if (!current) return;
   const actor: Actor = { userId: event.actorId ?? event.userId, correlationId: event.correlationId };
@@ -65,13 +65,16 @@ export async function generateNextInstance(tx: Tx, event: StoredEvent, now: Date
       : { n: '0' };
   // The completion time is the event's: a replay computes the same next occurrence.
   const completedAt = new Date(String(event.data.completed_at ?? event.occurredAt.toISOString()));
+  const series: Series = {
+    rule: task.recurrence.rule,
+    dtstart: task.recurrence.dtstart,
+    timeZone: task.time_zone,
+    exdates: task.recurrence.exdates,
+  };
   const { next, skipped } = nextInstance({
-    series: {
-      rule: task.recurrence.rule,
-      dtstart: task.recurrence.dtstart,
-      timeZone: task.time_zone,
-      exdates: task.recurrence.exdates,
-    },
+    series,
+    // A moved instance still stands for its occurrence: its successor comes after both.
+    floor: occurrenceFloor(series, task.occurrence_at),
     mode: task.recurrence.mode,
     catchUp: task.recurrence.catch_up,
     current,
