@@ -146,6 +146,15 @@ describeWithDatabase('recurrence rules through the API', () => {
     expect(preview.body.occurrences.map((o: { due_date: string }) => o.due_date)).toEqual(dates);
   });
 
+  it.each([
+    [{ freq: 'monthly', month_day: 1, weekday_of_month: { n: 1, day: 'MO' } }, 'month_day or weekday_of_month'],
+    [{ freq: 'weekly', until: '2026-12-31', count: 3 }, 'until or by count'],
+  ])('preset %j is a 422 naming the conflict', async (preset, message) => {
+    const res = await post('/tasks', { title: 'Preset', due_date: '2026-06-01', recurrence: { preset } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toContain(message);
+  });
+
   it('UNTIL ends the series: completing the last instance creates nothing and marks it finished', async () => {
     clock.set('2026-06-01T06:00:00Z');
     const task = await create({
