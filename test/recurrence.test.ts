@@ -110,6 +110,9 @@ describeWithDatabase('recurring tasks', () => {
       .orderBy('seq')
       .execute();
     expect(events.map((e) => e.type)).toEqual(['task.created', 'task.recurrence.generated']);
+    // Its derived tag columns were copied too: the tag filter finds it.
+    const tagged = await get(`/tasks?filter=${encodeURIComponent('#work')}`);
+    expect(tagged.body.items.map((i: { id: string }) => i.id)).toContain(next.id);
     expect(events[1]?.data).toEqual({
       series_id: task.series_id,
       occurrence_at: '2026-03-30T07:00:00.000Z',

@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import { TASK_COLUMNS } from '../db/tables.js';
+import { TASK_COLUMNS, type TaskRow } from '../db/tables.js';
 import type { Tx } from '../db/transaction.js';
 import { appendEvents } from '../events/append-events.js';
 import type { Consumer } from '../events/consumer.js';
 import type { Actor, StoredEvent } from '../events/types.js';
 import { taskTagNamesSql } from '../tags/service.js';
-import { type TaskRowWithTags, toView } from '../tasks/service.js';
-import { localKeyOfDue, nextInstance, occurrenceAt } from './engine.js';
+import { toView } from '../tasks/service.js';
+import { localKeyOfDue, nextInstance, occurrenceAt, occurrenceFloor, type Series } from './engine.js';
 
 export const RECURRENCE_CONSUMER = 'recurrence-generator';
 
@@ -29,28 +29,59 @@ export function recurrenceConsumer(clock: Clock): Consumer {
   };
 }
 
-async function readTask(tx: Tx, id: string): Promise<(TaskRowWithTags & { owner_id: string }) | undefined> {
+/**
+ * The completed instance with its tags and owner, and its series locked (FOR UPDATE OF
+ * task_series: a concurrent stop-recurrence waits, or we see it as stopped). No row: deleted,
+ * or not part of a series.
+ */
+async function readCompletedInstance(tx: Tx, id: string) {
   return tx.q
     .selectFrom('tasks')
     .innerJoin('lists', 'lists.id', 'tasks.list_id')
+    .innerJoin('task_series', 'task_series.id', 'tasks.series_id')
     .select(TASK_COLUMNS.map((c) => `tasks.${c}` as const))
     .select(taskTagNamesSql.as('tags'))
-    .select('lists.owner_id')
+    .select(['lists.owner_id', 'task_series.status as series_status'])
     .where('tasks.id', '=', id)
+    .forUpdate('task_series')
     .executeTakeFirst();
 }
 
+/**
+ * The next instance as a copy of the completed one (title, description, priority, zone,
+ * rule, list, and its tags with the derived tag columns, so the task_tags trigger has
+ * nothing to rewrite) in ONE statement. ON CONFLICT DO NOTHING: an instance that exists for
+ * (series_id, occurrence_at) or for previous_task_id means this completion was handled; then
+ * no row comes back and no tag is copied.
+ */
+function insertNextInstanceSql(
+  previousId: string,
+  next: { id: string; due_date: string | null; due_at: string | null; occurrence_at: Date; now: Date },
+) {
+  const returned = sql.join(TASK_COLUMNS.map((c) => sql.ref(c)));
+  return sql<TaskRow>`
+    WITH next AS (
+      INSERT INTO tasks (id, list_id, created_by, title, description, due_date, due_at, time_zone, priority,
+                         recurrence, series_id, occurrence_at, previous_task_id, tag_names, tag_keys,
+                         created_at, updated_at, version)
+      SELECT ${next.id}::uuid, list_id, created_by, title, description, ${next.due_date}::date,
+             ${next.due_at}::timestamptz, time_zone, priority, recurrence, series_id, ${next.occurrence_at}::timestamptz,
+             id, tag_names, tag_keys, ${next.now}::timestamptz, ${next.now}::timestamptz,
+             2 -- task.created (1) and task.recurrence.generated (2)
+      FROM tasks WHERE id = ${previousId}::uuid
+      ON CONFLICT DO NOTHING
+      RETURNING ${returned}
+    ), tagged AS (
+      INSERT INTO task_tags (task_id, tag_id)
+      SELECT next.id, task_tags.tag_id FROM next JOIN task_tags ON task_tags.task_id = ${previousId}::uuid
+    )
+    SELECT * FROM next`;
+}
+
 export async function generateNextInstance(tx: Tx, event: StoredEvent, now: Date): Promise<void> {
-  const task = await readTask(tx, event.aggregateId);
-  // Deleted, reopened since, or not recurring: nothing to generate (a later completion will).
-  if (task?.status !== 'completed' || !task.recurrence || !task.series_id) return;
-  const series = await tx.q
-    .selectFrom('task_series')
-    .select('status')
-    .where('id', '=', task.series_id)
-    .forUpdate()
-    .executeTakeFirst();
-  if (series?.status !== 'active') return;
+  const task = await readCompletedInstance(tx, event.aggregateId);
+  // Deleted, reopened since, not recurring, or its series ended: nothing to generate.
+  if (task?.status !== 'completed' || !task.recurrence || !task.series_id || task.series_status !== 'active') return;
   const current = localKeyOfDue({ ...task, due_at: task.due_at?.toISOString() ?? null });
   if (!current) return;
   const actor: Actor = { userId: event.actorId ?? event.userId, correlationId: event.correlationId };
@@ -65,13 +96,16 @@ export async function generateNextInstance(tx: Tx, event: StoredEvent, now: Date
       : { n: '0' };
   // The completion time is the event's: a replay computes the same next occurrence.
   const completedAt = new Date(String(event.data.completed_at ?? event.occurredAt.toISOString()));
+  const series: Series = {
+    rule: task.recurrence.rule,
+    dtstart: task.recurrence.dtstart,
+    timeZone: task.time_zone,
+    exdates: task.recurrence.exdates,
+  };
   const { next, skipped } = nextInstance({
-    series: {
-      rule: task.recurrence.rule,
-      dtstart: task.recurrence.dtstart,
-      timeZone: task.time_zone,
-      exdates: task.recurrence.exdates,
-    },
+    series,
+    // A moved instance still stands for its occurrence: its successor comes after both.
+    floor: occurrenceFloor(series, task.occurrence_at),
     mode: task.recurrence.mode,
     catchUp: task.recurrence.catch_up,
     current,
@@ -103,44 +137,10 @@ export async function generateNextInstance(tx: Tx, event: StoredEvent, now: Date
   }
 
   const id = randomUUID();
-  const inserted = await tx.q
-    .insertInto('tasks')
-    .values({
-      id,
-      list_id: task.list_id,
-      created_by: task.created_by,
-      title: task.title,
-      description: task.description,
-      due_date: next.due_date,
-      due_at: next.due_at,
-      time_zone: task.time_zone,
-      priority: task.priority,
-      recurrence: JSON.stringify(task.recurrence),
-      series_id: task.series_id,
-      occurrence_at: occurrenceAt(next),
-      previous_task_id: task.id,
-      created_at: now,
-      updated_at: now,
-      // task.created (1) and task.recurrence.generated (2).
-      version: 2,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!inserted) return; // Already generated: a replay, or a second completion of the same instance.
-  await tx.q
-    .insertInto('task_tags')
-    .columns(['task_id', 'tag_id'])
-    .expression((eb) =>
-      eb
-        .selectFrom('task_tags')
-        .select([sql<string>`${id}::uuid`.as('task_id'), 'tag_id'])
-        .where('task_id', '=', task.id),
-    )
-    .execute();
-  const created = await readTask(tx, id);
-  if (!created) return;
-  const { id: _id, created_at: _c, updated_at: _u, version: _v, ...state } = toView(created);
+  const inserted = await insertNextInstanceSql(task.id, { id, ...next, occurrence_at: occurrenceAt(next), now }).execute(tx.q);
+  const created = inserted.rows[0];
+  if (!created) return; // Already generated: a replay, or a second completion of the same instance.
+  const { id: _id, created_at: _c, updated_at: _u, version: _v, ...state } = toView({ ...created, tags: task.tags });
   await appendEvents(tx, actor, now, [
     {
       type: 'task.created',

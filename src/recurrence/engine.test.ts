@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationFailed } from '../errors.js';
-import { checkSeries, iterate, nextInstance, occurrences, type Series } from './engine.js';
+import { checkSeries, iterate, nextInstance, occurrenceAt, occurrenceFloor, occurrences, type Series } from './engine.js';
 
 const ny = (rule: string, dtstart: string, exdates: string[] = []): Series => ({
   rule,
@@ -457,6 +457,64 @@ describe('property: a series is the same computed at once or instance by instanc
         }
       }),
       { numRuns: 100 },
+    );
+  }, 60_000);
+});
+
+describe('property: moving an instance neither repeats nor loses an occurrence', () => {
+  const rule = fc.constantFrom(
+    'FREQ=DAILY',
+    'FREQ=DAILY;INTERVAL=2',
+    'FREQ=WEEKLY;BYDAY=MO,TH',
+    'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR',
+    'FREQ=MONTHLY;BYDAY=-1FR',
+    'FREQ=MONTHLY;BYMONTHDAY=1,15',
+    'FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0',
+  );
+  const zone = fc.constantFrom('Europe/Berlin', 'America/New_York', 'Australia/Sydney');
+  const start = fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true });
+  const time = fc.constantFrom('', 'T02:30:00', 'T09:00:00');
+  const shiftDays = (key: string, days: number) => {
+    const d = new Date(`${key.slice(0, 10)}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10) + key.slice(10);
+  };
+
+  it('the successor of a moved instance comes after its own occurrence, and is the next one unless moved past it', () => {
+    fc.assert(
+      fc.property(
+        rule,
+        zone,
+        start,
+        time,
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: -20, max: 20 }),
+        (r, timeZone, date, t, i, days) => {
+          const dtstart = date.toISOString().slice(0, 10) + (r.includes('BYHOUR') ? 'T09:00:00' : t);
+          const series: Series = { rule: r, dtstart, timeZone, exdates: [] };
+          const [own, following] = occurrences(series, null, i + 2).slice(i);
+          if (!own || !following) return;
+          const moved = shiftDays(own.local, days);
+          const floor = occurrenceFloor(series, occurrenceAt(own));
+          for (const mode of ['schedule', 'after_completion'] as const) {
+            const completedAt = new Date(own.due_at ?? `${own.local}T12:00:00Z`);
+            const { next } = nextInstance({
+              series,
+              mode,
+              catchUp: true,
+              current: moved,
+              completedAt,
+              now: completedAt,
+              floor,
+              instancesSoFar: 0,
+            });
+            expect(next && next.local > own.local).toBe(true);
+            expect(occurrenceAt(next as NonNullable<typeof next>).getTime()).toBeGreaterThan(occurrenceAt(own).getTime());
+            if (mode === 'schedule' && moved < following.local) expect(next?.local).toBe(following.local);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   }, 60_000);
 });

@@ -135,6 +135,11 @@ export interface NextInstanceInput {
   now: Date;
   /** Instances the series has had so far, the completed one included (COUNT in after_completion mode). */
   instancesSoFar: number;
+  /**
+   * Local key the next occurrence must come strictly after, whatever the mode: the
+   * completed instance's own occurrence (occurrenceFloor). Null: no bound.
+   */
+  floor?: string | null | undefined;
 }
 
 export interface NextInstance {
@@ -160,14 +165,38 @@ export function nextInstance(input: NextInstanceInput): NextInstance {
       : `${(day as string).slice(0, 10)}${series.dtstart.slice(10)}`;
     const { count: _count, ...uncounted } = parts;
     const anchored: Series = { ...series, rule: formatRule(uncounted), dtstart: anchor };
-    return { next: occurrences(anchored, anchor, 1)[0] ?? null, skipped: [] };
+    return { next: occurrences(anchored, laterKey(anchor, input.floor), 1)[0] ?? null, skipped: [] };
   }
   const skipped: Occurrence[] = [];
-  for (const o of iterate(series, input.current)) {
+  for (const o of iterate(series, laterKey(input.current, input.floor))) {
     if (input.catchUp || !isPast(o, now, series.timeZone) || skipped.length >= MAX_SKIPPED) return { next: o, skipped };
     skipped.push(o);
   }
   return { next: null, skipped };
+}
+
+/** The later of two local keys of the same kind (ISO strings order as dates do). */
+export const laterKey = (a: string, b: string | null | undefined): string => (b && b > a ? b : a);
+
+/**
+ * The local key an instance's successor must come strictly after: the occurrence the
+ * instance stands for (its occurrence_at), which stays put when its due is moved. For a
+ * timed rule without BYHOUR/BYMINUTE (one occurrence a day, at DTSTART's time of day) it is
+ * the end of that local day, so that re-anchoring the series' time (a new time of day)
+ * cannot bring the same day back. Next = first occurrence after laterKey(due, floor).
+ */
+export function occurrenceFloor(series: Series, occurrence: Date | null): string | null {
+  if (!occurrence) return null;
+  const p = (n: number) => String(n).padStart(2, '0');
+  const iso = occurrence.toISOString();
+  // An all-day occurrence is stored at 00:00 UTC of its date (occurrenceAt).
+  if (isAllDay(series.dtstart) && iso.endsWith('T00:00:00.000Z')) return iso.slice(0, 10);
+  const w = wallTime(occurrence, series.timeZone ?? 'UTC');
+  const date = `${w.year}-${p(w.month)}-${p(w.day)}`;
+  if (isAllDay(series.dtstart)) return date;
+  const parts = parseRule(series.rule);
+  if (parts.byHour || parts.byMinute) return `${date}T${p(w.hour)}:${p(w.minute)}:${p(w.second)}`;
+  return `${date}T23:59:59`;
 }
 
 /** An occurrence is past when its instant is not after now, or (all-day) its date is before today in the zone. */

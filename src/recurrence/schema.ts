@@ -39,7 +39,16 @@ export const recurrencePresetSchema = z
     until: z.iso.date().optional(),
     count: z.number().int().min(1).max(10_000).optional(),
   })
-  .strict();
+  .strict()
+  // Both would be their intersection (the 1st only when it is a Monday): never what was meant.
+  .refine((p) => p.month_day === undefined || p.weekday_of_month === undefined, {
+    message: 'give month_day or weekday_of_month, not both',
+    path: ['month_day'],
+  })
+  .refine((p) => p.until === undefined || p.count === undefined, {
+    message: 'end by until or by count, not both (RFC 5545)',
+    path: ['until'],
+  });
 export type RecurrencePreset = z.infer<typeof recurrencePresetSchema>;
 
 export const recurrenceInputSchema = z

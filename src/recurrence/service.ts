@@ -15,7 +15,7 @@ import { describeSeries } from './describe.js';
 
 export { describeSeries } from './describe.js';
 
-import { checkSeries, localKeyOfDue, type Occurrence, occurrenceAt, occurrences } from './engine.js';
+import { checkSeries, laterKey, localKeyOfDue, type Occurrence, occurrenceAt, occurrenceFloor, occurrences } from './engine.js';
 import { formatRule } from './rule.js';
 import type { RecurrenceInput } from './schema.js';
 
@@ -45,13 +45,14 @@ export function createRecurrenceService({ db, tasks }: RecurrenceServiceDeps) {
       if (!row.recurrence || !row.series_id) throw new Conflict(`Task ${id} does not repeat`);
       if (row.status !== 'open') throw new Conflict('Only an open instance can be skipped; this one is completed');
       const due = { due_date: row.due_date, due_at: row.due_at?.toISOString() ?? null, time_zone: row.time_zone };
-      const current = localKeyOfDue(due) as string;
       const series = {
         rule: row.recurrence.rule,
         dtstart: row.recurrence.dtstart,
         timeZone: row.time_zone,
         exdates: row.recurrence.exdates,
       };
+      // A moved instance skips its own occurrence too, not just the date it was moved to.
+      const current = laterKey(localKeyOfDue(due) as string, occurrenceFloor(series, row.occurrence_at));
       const [next] = occurrences(series, current, 1);
       if (!next) throw new Conflict('The series has no further occurrence (UNTIL/COUNT reached); stop it or complete the task');
       await tx.q

@@ -30,8 +30,11 @@ export function resolveRecurrence(
   if (input === undefined) {
     if (!current) return null;
     if (!dtstart) return needsDue('due_date');
+    // A new date moves only this occurrence (the next one comes after it and after the
+    // occurrence it stands for: engine.occurrenceFloor). A new time of day moves the series'
+    // time: DTSTART keeps its date (COUNT and INTERVAL still count from it), takes the time.
+    if (isAllDay(current.dtstart) === isAllDay(dtstart)) return retimed(current, dtstart);
     // A switch between all-day and timed re-anchors the series on the new due.
-    if (isAllDay(current.dtstart) === isAllDay(dtstart)) return current;
     const exdates = normalizeExdates(current.exdates, dtstart);
     checkSeries({ rule: current.rule, dtstart, timeZone: due.time_zone, exdates });
     return { ...current, dtstart, exdates };
@@ -41,6 +44,20 @@ export function resolveRecurrence(
   const exdates = normalizeExdates(input.exdates, dtstart);
   checkSeries({ rule, dtstart, timeZone: due.time_zone, exdates });
   return { rule, mode: input.mode, dtstart, exdates, catch_up: input.catch_up };
+}
+
+/**
+ * The series at the time of day of `due` (a timed local key). Unchanged for all-day series,
+ * for the same time, and for rules that set the time themselves (BYHOUR/BYMINUTE).
+ */
+function retimed(current: TaskRecurrence, due: string): TaskRecurrence {
+  const [from, to] = [current.dtstart.slice(10), due.slice(10)];
+  if (isAllDay(due) || from === to) return current;
+  const parts = parseRule(current.rule);
+  if (parts.byHour || parts.byMinute) return current;
+  // Excluded dates follow the series' time (a timed EXDATE names that day's occurrence).
+  const exdates = [...new Set(current.exdates.map((d) => (d.slice(10) === from ? `${d.slice(0, 10)}${to}` : d)))].sort();
+  return { ...current, dtstart: `${current.dtstart.slice(0, 10)}${to}`, exdates };
 }
 
 /** Exdates in the series' key form: a date for all-day; for timed, seconds added, and a bare date means that day's occurrence. */

@@ -12,7 +12,7 @@ import type { Actor, EventType, FieldChanges } from '../events/types.js';
 import { claimIdempotencyKey, type IdempotencyRequest, saveIdempotentResponse } from '../idempotency/store.js';
 import { accessibleListIds, visibleEvents, writableListIds } from '../lists/access.js';
 import { applyQuickAdd } from '../quick-add/service.js';
-import { occurrenceAt } from '../recurrence/engine.js';
+import { localKeyOfDue, occurrenceAt } from '../recurrence/engine.js';
 import { resolveRecurrence } from '../recurrence/settings.js';
 import { defaultReminderOffset, scheduleReminders } from '../reminders/service.js';
 import { findTasks } from '../search/service.js';
@@ -477,14 +477,24 @@ function toState(row: TaskRowWithTags): TaskState {
   };
 }
 
-/** The columns a recurrence change writes; the occurrence key is set once, when the series starts. */
+/**
+ * The columns a recurrence change writes. The occurrence key is set when the series starts,
+ * and again when the series is re-anchored on this instance (a rule set or edited: DTSTART =
+ * its due), unless another instance of the series already holds that key. Moving the due
+ * alone keeps the key: the instance still stands for its occurrence (ADR 0006).
+ */
 function recurrenceColumns(target: TaskState) {
+  if (!target.recurrence) return { recurrence: null, series_id: target.series_id };
+  const key = occurrenceAt(target);
+  const anchoredHere = target.recurrence.dtstart === localKeyOfDue(target);
   return {
-    recurrence: target.recurrence && JSON.stringify(target.recurrence),
+    recurrence: JSON.stringify(target.recurrence),
     series_id: target.series_id,
-    ...(target.recurrence
-      ? { occurrence_at: sql<Date>`coalesce(tasks.occurrence_at, ${occurrenceAt(target)}::timestamptz)` }
-      : {}),
+    occurrence_at: anchoredHere
+      ? sql<Date>`CASE WHEN EXISTS (SELECT 1 FROM tasks other WHERE other.series_id = ${target.series_id}::uuid
+          AND other.occurrence_at = ${key}::timestamptz AND other.id <> tasks.id)
+          THEN coalesce(tasks.occurrence_at, ${key}::timestamptz) ELSE ${key}::timestamptz END`
+      : sql<Date>`coalesce(tasks.occurrence_at, ${key}::timestamptz)`,
   };
 }
 
