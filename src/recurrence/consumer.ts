@@ -22,9 +22,10 @@ export function recurrenceConsumer(clock: Clock): Consumer {
   return {
     name: RECURRENCE_CONSUMER,
     handles: ['task.completed'],
-    // One partition: retention's horizon is the lowest checkpoint, and a partition that sees
-    // no events never advances its own (src/events/retention.ts).
-    partitions: 1,
+    // Partitioned by the completed task: its own events stay in order, and the series row
+    // lock serialises two instances of one series. The runner runs partitions concurrently
+    // (CONSUMER_CONCURRENCY); a partition with nothing of its own still moves its checkpoint.
+    partitions: 4,
     handle: (event, tx) => generateNextInstance(tx, event, clock.now()),
   };
 }
