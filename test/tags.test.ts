@@ -2,6 +2,7 @@
 // removing tags on a task, and renames/deletes that keep every affected task's history true
 // (folding its events still equals GET /tasks/{id}) and its search document current.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { foldTaskEvents } from '../src/tasks/fold.js';
@@ -82,6 +83,65 @@ describeWithDatabase('tags', () => {
       ['unused', 0],
       ['work', 2],
       ['Zeta', 1],
+    ]);
+  });
+
+  it('open-task counts follow create, tag, untag, edit, complete, reopen, delete, restore, rename and tag deletion', async () => {
+    const user = await signUp(t.app);
+    const counts = async () =>
+      Object.fromEntries((await tagsOf(user)).map((x) => [x.name, x.open_tasks])) as Record<string, number>;
+    // The counters (migration 0007) against counting the open tasks themselves, as GET /tags did before.
+    const expectCountsTrue = async (expected: Record<string, number>) => {
+      const listed = await counts();
+      expect(listed).toEqual(expected);
+      for (const [name, n] of Object.entries(listed)) {
+        const row = await t.app.database.db
+          .selectFrom('tasks')
+          .innerJoin('lists', 'lists.id', 'tasks.list_id')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('lists.owner_id', '=', user.id)
+          .where('tasks.status', '=', 'open')
+          .where(sql<boolean>`tasks.tag_keys @> ARRAY[${name.toLowerCase()}::text]`)
+          .executeTakeFirstOrThrow();
+        expect(Number(row.n), name).toBe(n);
+      }
+    };
+    const a = await ok(user, 'POST', '/api/v1/tasks', { title: 'a', tags: ['work', 'Home'] });
+    const b = await ok(user, 'POST', '/api/v1/tasks', { title: 'b', tags: ['work'] });
+    await expectCountsTrue({ Home: 1, work: 2 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/tags`, { tags: ['home'] });
+    await expectCountsTrue({ Home: 2, work: 2 });
+    await ok(user, 'DELETE', `/api/v1/tasks/${a.id}/tags/WORK`);
+    await expectCountsTrue({ Home: 2, work: 1 });
+    await ok(user, 'PATCH', `/api/v1/tasks/${a.id}`, { tags: ['home', 'new'] });
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'PATCH', `/api/v1/tasks/${a.id}`, { title: 'a, renamed' });
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/complete`);
+    await expectCountsTrue({ Home: 1, new: 1, work: 0 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/reopen`);
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'DELETE', `/api/v1/tasks/${a.id}`);
+    await expectCountsTrue({ Home: 1, new: 0, work: 1 });
+    await ok(user, 'POST', `/api/v1/tasks/${a.id}/restore`);
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    const home = (await tagsOf(user)).find((x) => x.name === 'Home');
+    await ok(user, 'PATCH', `/api/v1/tags/${home?.id}`, { name: 'House' });
+    await expectCountsTrue({ House: 2, new: 1, work: 1 });
+    await ok(user, 'DELETE', `/api/v1/tags/${home?.id}`);
+    await expectCountsTrue({ new: 1, work: 1 });
+    // A completed task deleted, then restored: never counted.
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/complete`);
+    await ok(user, 'DELETE', `/api/v1/tasks/${b.id}`);
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/restore`);
+    await expectCountsTrue({ new: 1, work: 0 });
+    // Another user's task with a tag of the same name counts for them only.
+    const other = await signUp(t.app);
+    await ok(other, 'POST', '/api/v1/tasks', { title: 'theirs', tags: ['new', 'work'] });
+    await expectCountsTrue({ new: 1, work: 0 });
+    expect((await tagsOf(other)).map((x) => [x.name, x.open_tasks])).toEqual([
+      ['new', 1],
+      ['work', 1],
     ]);
   });
 

@@ -1,0 +1,5 @@
+DROP TRIGGER IF EXISTS tasks_open_tags_deleted ON tasks;
+DROP TRIGGER IF EXISTS tasks_open_tags_updated ON tasks;
+DROP TRIGGER IF EXISTS tasks_open_tags_inserted ON tasks;
+DROP FUNCTION IF EXISTS tasks_count_open_tags();
+DROP TABLE IF EXISTS tag_open_counts;

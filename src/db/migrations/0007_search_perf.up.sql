@@ -1,0 +1,83 @@
+-- Search at scale (issue 5, second pass): open-task counts per tag kept by the database, and
+-- the indexes that the measured plans asked for (docs/search-explain.md).
+
+-- Open tasks per (list, lowercased tag name): what GET /tags sums over the reader's lists.
+-- Keyed like tasks.tag_keys, so it counts exactly what `tag_keys @> ARRAY[lower(name)]` over
+-- the open tasks of the reader's lists counted before (the same answer, O(tags) instead of
+-- O(open tasks)). One statement-level trigger on tasks keeps it: every path that changes
+-- whether an open task carries a tag writes tasks — create, restore and the bulk seed
+-- (INSERT), tag/untag and tag rename (0004's triggers rewrite tag_keys), complete, reopen
+-- and moves (UPDATE), delete and list deletion (DELETE) — so the count changes in the same
+-- transaction as the task. A row may reach 0 and stay (a tag name used again reuses it).
+CREATE TABLE tag_open_counts (
+  list_id    uuid NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+  tag_key    text NOT NULL,
+  open_tasks integer NOT NULL CHECK (open_tasks >= 0),
+  PRIMARY KEY (list_id, tag_key)
+);
+
+-- One function for the three events (a branch only plans the transition tables its event
+-- has). Deltas are summed per key first, so a statement that writes 20 000 tasks touches each
+-- counter row once; rows are written in key order, so two writers take the counter locks in
+-- the same order. A task's keys are taken DISTINCT: `@>` counted a task once per name.
+-- A decrement only updates: when a list is deleted, its counter rows go by cascade before
+-- the cascaded task delete reports here, and nothing must be re-inserted for it.
+CREATE FUNCTION tasks_count_open_tags() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changes refcursor;
+  change record;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    OPEN changes FOR
+      SELECT n.list_id, k.tag_key, count(*)::integer AS delta
+      FROM new_rows n, LATERAL (SELECT DISTINCT unnest(n.tag_keys) AS tag_key) k
+      WHERE n.status = 'open'
+      GROUP BY 1, 2 ORDER BY 1, 2;
+  ELSIF TG_OP = 'DELETE' THEN
+    OPEN changes FOR
+      SELECT o.list_id, k.tag_key, -count(*)::integer AS delta
+      FROM old_rows o, LATERAL (SELECT DISTINCT unnest(o.tag_keys) AS tag_key) k
+      WHERE o.status = 'open'
+      GROUP BY 1, 2 ORDER BY 1, 2;
+  ELSE
+    OPEN changes FOR
+      SELECT list_id, tag_key, sum(delta)::integer AS delta FROM (
+        SELECT n.list_id, k.tag_key, 1 AS delta
+        FROM new_rows n, LATERAL (SELECT DISTINCT unnest(n.tag_keys) AS tag_key) k
+        WHERE n.status = 'open'
+        UNION ALL
+        SELECT o.list_id, k.tag_key, -1
+        FROM old_rows o, LATERAL (SELECT DISTINCT unnest(o.tag_keys) AS tag_key) k
+        WHERE o.status = 'open'
+      ) AS each_change
+      GROUP BY 1, 2 HAVING sum(delta) <> 0 ORDER BY 1, 2;
+  END IF;
+  LOOP
+    FETCH changes INTO change;
+    EXIT WHEN NOT FOUND;
+    IF change.delta > 0 THEN
+      INSERT INTO tag_open_counts (list_id, tag_key, open_tasks) VALUES (change.list_id, change.tag_key, change.delta)
+      ON CONFLICT (list_id, tag_key) DO UPDATE SET open_tasks = tag_open_counts.open_tasks + excluded.open_tasks;
+    ELSE
+      UPDATE tag_open_counts SET open_tasks = open_tasks + change.delta
+      WHERE list_id = change.list_id AND tag_key = change.tag_key;
+    END IF;
+  END LOOP;
+  CLOSE changes;
+  RETURN NULL;
+END;
+$$;
+-- (Transition tables allow one event per trigger: three triggers on one function.)
+CREATE TRIGGER tasks_open_tags_inserted AFTER INSERT ON tasks
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tasks_count_open_tags();
+CREATE TRIGGER tasks_open_tags_updated AFTER UPDATE ON tasks
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tasks_count_open_tags();
+CREATE TRIGGER tasks_open_tags_deleted AFTER DELETE ON tasks
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tasks_count_open_tags();
+
+-- Existing rows.
+INSERT INTO tag_open_counts (list_id, tag_key, open_tasks)
+SELECT tasks.list_id, k.tag_key, count(*)
+FROM tasks, LATERAL (SELECT DISTINCT unnest(tasks.tag_keys) AS tag_key) k
+WHERE tasks.status = 'open'
+GROUP BY 1, 2;
