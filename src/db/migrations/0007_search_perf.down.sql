@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS tasks_recurring_idx;
 DROP TRIGGER IF EXISTS tasks_open_tags_deleted ON tasks;
 DROP TRIGGER IF EXISTS tasks_open_tags_updated ON tasks;
 DROP TRIGGER IF EXISTS tasks_open_tags_inserted ON tasks;

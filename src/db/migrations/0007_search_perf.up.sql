@@ -81,3 +81,11 @@ SELECT tasks.list_id, k.tag_key, count(*)
 FROM tasks, LATERAL (SELECT DISTINCT unnest(tasks.tag_keys) AS tag_key) k
 WHERE tasks.status = 'open'
 GROUP BY 1, 2;
+
+-- `recurring=true` (and the `recurring` filter term): recurring tasks are a few among many,
+-- so neither the sort indexes (they would walk every open task to find them) nor a bitmap
+-- of all the list's tasks serves them. This partial index holds only recurring tasks, in
+-- the default order: newest first is an index range, and any other sort a bitmap of the
+-- list's recurring tasks and a sort of those few. `recurring=false` (most tasks) needs
+-- nothing: the sort indexes find a page of them at once. Plans: docs/search-explain.md.
+CREATE INDEX tasks_recurring_idx ON tasks (list_id, status, created_at DESC, id DESC) WHERE recurrence IS NOT NULL;
