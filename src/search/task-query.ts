@@ -119,7 +119,9 @@ function branchSql(spec: TaskPageSpec, partition: Partition): RawBuilder<unknown
   const after = sql.raw(spec.order === 'asc' ? '>' : '<');
   const where: RawBuilder<SqlBool>[] = [
     sql<SqlBool>`tasks.list_id = l.list_id`,
-    sql<SqlBool>`tasks.status = ${partition.status}`,
+    // A literal, not a parameter: the search/tag GIN indexes are partial per status
+    // (migration 0007), and only a constant lets every plan, generic ones included, use them.
+    sql<SqlBool>`tasks.status = ${sql.lit(partition.status)}`,
     filterSql(spec.filter, spec.context),
   ];
   if (spec.sort === 'rank') return rankedBranchSql(spec, where);

@@ -89,3 +89,13 @@ GROUP BY 1, 2;
 -- list's recurring tasks and a sort of those few. `recurring=false` (most tasks) needs
 -- nothing: the sort indexes find a page of them at once. Plans: docs/search-explain.md.
 CREATE INDEX tasks_recurring_idx ON tasks (list_id, status, created_at DESC, id DESC) WHERE recurrence IS NOT NULL;
+
+-- Search and tag filters: 0004's GIN index over (list_id, status, tag_keys, search_vector),
+-- split into one partial index per status. Every list query asks for one status per branch
+-- (src/search/task-query.ts, with the status as a literal), and the status key of the old
+-- index had one posting list for all the open (or completed) tasks of every user: each
+-- search intersected it with the list's and the word's. Without it the index scan reads half
+-- as much (q=invoice at 100k tasks: 2.1 -> 1.0 ms) and the indexes are smaller in total.
+CREATE INDEX tasks_find_open_idx ON tasks USING gin (list_id, tag_keys, search_vector) WHERE status = 'open';
+CREATE INDEX tasks_find_completed_idx ON tasks USING gin (list_id, tag_keys, search_vector) WHERE status = 'completed';
+DROP INDEX tasks_find_idx;
