@@ -145,6 +145,36 @@ describeWithDatabase('tags', () => {
     ]);
   });
 
+  it('open-task counts stay exact under concurrent writes to the same tags', async () => {
+    const user = await signUp(t.app);
+    const create = (i: number) =>
+      call(t.app, 'POST', '/api/v1/tasks', {
+        token: user.token,
+        body: { title: `t${i}`, tags: i % 2 ? ['odd', 'all'] : ['all'] },
+      });
+    const created = await Promise.all(Array.from({ length: 16 }, (_, i) => create(i)));
+    expect(created.map((r) => r.status)).toEqual(Array(16).fill(201));
+    const ids = created.map((r) => r.body.id as string);
+    // Completes, untags and deletes at once, each touching the same counter rows.
+    const writes = await Promise.all([
+      ...ids.slice(0, 4).map((id) => call(t.app, 'POST', `/api/v1/tasks/${id}/complete`, { token: user.token })),
+      ...ids.slice(4, 8).map((id) => call(t.app, 'DELETE', `/api/v1/tasks/${id}/tags/all`, { token: user.token })),
+      ...ids.slice(8, 10).map((id) => call(t.app, 'DELETE', `/api/v1/tasks/${id}`, { token: user.token })),
+    ]);
+    expect(writes.every((r) => r.status < 300)).toBe(true);
+    const listed = Object.fromEntries((await tagsOf(user)).map((x) => [x.name, x.open_tasks]));
+    // "all": 16 - 4 completed - 4 untagged - 2 deleted; "odd": 1, 3, …, 15 but 1, 3 (completed) and 9 (deleted).
+    const open = await t.app.database.db
+      .selectFrom('tasks')
+      .select(['tag_keys'])
+      .where('created_by', '=', user.id)
+      .where('status', '=', 'open')
+      .execute();
+    const count = (key: string) => open.filter((row) => row.tag_keys.includes(key)).length;
+    expect(listed).toEqual({ all: count('all'), odd: count('odd') });
+    expect(listed).toEqual({ all: 6, odd: 5 });
+  });
+
   it('adds and removes tags on a task, each a task.updated change', async () => {
     const task = await ok(alice, 'POST', '/api/v1/tasks', { title: 'Tag me', tags: ['one'] });
     const added = await ok(alice, 'POST', `/api/v1/tasks/${task.id}/tags`, { tags: ['Two', 'ONE', '#three'] });
