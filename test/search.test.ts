@@ -276,6 +276,19 @@ describeWithDatabase('search, filters and sorting on GET /tasks', () => {
           cursor = res.body.next_cursor;
         } while (cursor);
         expect(paged).toEqual(all);
+        // Ascending: the same rows in reverse, page by page too.
+        const ascending: Item[] = [];
+        cursor = null;
+        do {
+          const res = await list(
+            ranked,
+            `q=ledger&status=${status}&sort=rank&order=asc&limit=5${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+          );
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          ascending.push(...(res.body.items as Item[]));
+          cursor = res.body.next_cursor;
+        } while (cursor);
+        expect(ascending).toEqual([...all].reverse());
         // Another sort computes rank and highlights for its page only: the same values.
         const byTitle = (await list(ranked, `q=ledger&status=${status}&sort=title&limit=200`)).body.items as Item[];
         expect(byTitle).toHaveLength(all.length);
