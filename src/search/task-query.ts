@@ -149,8 +149,8 @@ function branchSql(spec: TaskPageSpec, partition: Partition): RawBuilder<unknown
  * Best match first: every match must be ranked to find the best, so ts_rank is computed
  * exactly once per match. The fence (OFFSET 0 keeps the subquery from being flattened) is
  * what makes it once: flattened, the planner would copy the expression into the cursor
- * condition and the select list and evaluate it two or three times per match (it was twice,
- * ~40% of a one-word search at 100k tasks: docs/search-explain.md).
+ * condition and the select list and evaluate it two or three times per match (twice cost a
+ * third of a one-word search's server time at 100k tasks: docs/search-explain.md).
  */
 function rankedBranchSql(spec: TaskPageSpec, where: RawBuilder<SqlBool>[]): RawBuilder<unknown> {
   const dir = sql.raw(spec.order === 'asc' ? 'ASC' : 'DESC');
