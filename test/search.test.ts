@@ -245,6 +245,58 @@ describeWithDatabase('search, filters and sorting on GET /tasks', () => {
       expect((await titles(user, 'status=all')).length).toBe(6);
     });
 
+    it('pages through ranked results in rank order with ties by id, each match once, with the same ranks and highlights in any sort', async () => {
+      const ranked = await signUp(t.app);
+      // Title hits, description hits, tag hits, repeated words: several rank levels, many ties.
+      for (let i = 0; i < 9; i++) {
+        await create(ranked, { title: `Ledger ${i}`, description: i % 3 === 0 ? 'ledger ledger' : '' });
+        await create(ranked, { title: `Note ${i}`, description: 'see the ledger' });
+        await create(ranked, { title: `Box ${i}`, tags: ['ledger'] });
+      }
+      const done = await create(ranked, { title: 'Ledger closed' });
+      await call(t.app, 'POST', `/api/v1/tasks/${done.id}/complete`, { token: ranked.token });
+      for (const status of ['open', 'all']) {
+        const whole = await list(ranked, `q=ledger&status=${status}&limit=200`);
+        expect(whole.status).toBe(200);
+        const all = whole.body.items as Item[];
+        expect(all).toHaveLength(status === 'open' ? 27 : 28);
+        const key = (i: Item) => [i.search?.rank ?? 0, i.id] as const;
+        for (let n = 1; n < all.length; n++) {
+          const [rankBefore, idBefore] = key(all[n - 1] as Item);
+          const [rank, id] = key(all[n] as Item);
+          expect(rankBefore > rank || (rankBefore === rank && idBefore > id), `${n}`).toBe(true);
+        }
+        expect(new Set(all.map((i) => i.search?.rank)).size).toBeGreaterThan(2);
+        const paged: Item[] = [];
+        let cursor: string | null = null;
+        do {
+          const res = await list(ranked, `q=ledger&status=${status}&limit=4${cursor ? `&cursor=${enc(cursor)}` : ''}`);
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          paged.push(...(res.body.items as Item[]));
+          cursor = res.body.next_cursor;
+        } while (cursor);
+        expect(paged).toEqual(all);
+        // Ascending: the same rows in reverse, page by page too.
+        const ascending: Item[] = [];
+        cursor = null;
+        do {
+          const res = await list(
+            ranked,
+            `q=ledger&status=${status}&sort=rank&order=asc&limit=5${cursor ? `&cursor=${enc(cursor)}` : ''}`,
+          );
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          ascending.push(...(res.body.items as Item[]));
+          cursor = res.body.next_cursor;
+        } while (cursor);
+        expect(ascending).toEqual([...all].reverse());
+        // Another sort computes rank and highlights for its page only: the same values.
+        const byTitle = (await list(ranked, `q=ledger&status=${status}&sort=title&limit=200`)).body.items as Item[];
+        expect(byTitle).toHaveLength(all.length);
+        const searchOf = new Map(all.map((i) => [i.id, i.search]));
+        for (const item of byTitle) expect(item.search).toEqual(searchOf.get(item.id));
+      }
+    });
+
     it('an empty q is no text filter, and other sorts work with q', async () => {
       expect((await search('')).length).toBe(6);
       expect((await search('  ')).every((i) => i.search === undefined)).toBe(true);

@@ -2,6 +2,7 @@
 // removing tags on a task, and renames/deletes that keep every affected task's history true
 // (folding its events still equals GET /tasks/{id}) and its search document current.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { foldTaskEvents } from '../src/tasks/fold.js';
@@ -83,6 +84,95 @@ describeWithDatabase('tags', () => {
       ['work', 2],
       ['Zeta', 1],
     ]);
+  });
+
+  it('open-task counts follow create, tag, untag, edit, complete, reopen, delete, restore, rename and tag deletion', async () => {
+    const user = await signUp(t.app);
+    const counts = async () =>
+      Object.fromEntries((await tagsOf(user)).map((x) => [x.name, x.open_tasks])) as Record<string, number>;
+    // The counters (migration 0007) against counting the open tasks themselves, as GET /tags did before.
+    const expectCountsTrue = async (expected: Record<string, number>) => {
+      const listed = await counts();
+      expect(listed).toEqual(expected);
+      for (const [name, n] of Object.entries(listed)) {
+        const row = await t.app.database.db
+          .selectFrom('tasks')
+          .innerJoin('lists', 'lists.id', 'tasks.list_id')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('lists.owner_id', '=', user.id)
+          .where('tasks.status', '=', 'open')
+          .where(sql<boolean>`tasks.tag_keys @> ARRAY[${name.toLowerCase()}::text]`)
+          .executeTakeFirstOrThrow();
+        expect(Number(row.n), name).toBe(n);
+      }
+    };
+    const a = await ok(user, 'POST', '/api/v1/tasks', { title: 'a', tags: ['work', 'Home'] });
+    const b = await ok(user, 'POST', '/api/v1/tasks', { title: 'b', tags: ['work'] });
+    await expectCountsTrue({ Home: 1, work: 2 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/tags`, { tags: ['home'] });
+    await expectCountsTrue({ Home: 2, work: 2 });
+    await ok(user, 'DELETE', `/api/v1/tasks/${a.id}/tags/WORK`);
+    await expectCountsTrue({ Home: 2, work: 1 });
+    await ok(user, 'PATCH', `/api/v1/tasks/${a.id}`, { tags: ['home', 'new'] });
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'PATCH', `/api/v1/tasks/${a.id}`, { title: 'a, renamed' });
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/complete`);
+    await expectCountsTrue({ Home: 1, new: 1, work: 0 });
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/reopen`);
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    await ok(user, 'DELETE', `/api/v1/tasks/${a.id}`);
+    await expectCountsTrue({ Home: 1, new: 0, work: 1 });
+    await ok(user, 'POST', `/api/v1/tasks/${a.id}/restore`);
+    await expectCountsTrue({ Home: 2, new: 1, work: 1 });
+    const home = (await tagsOf(user)).find((x) => x.name === 'Home');
+    await ok(user, 'PATCH', `/api/v1/tags/${home?.id}`, { name: 'House' });
+    await expectCountsTrue({ House: 2, new: 1, work: 1 });
+    await ok(user, 'DELETE', `/api/v1/tags/${home?.id}`);
+    await expectCountsTrue({ new: 1, work: 1 });
+    // A completed task deleted, then restored: never counted.
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/complete`);
+    await ok(user, 'DELETE', `/api/v1/tasks/${b.id}`);
+    await ok(user, 'POST', `/api/v1/tasks/${b.id}/restore`);
+    await expectCountsTrue({ new: 1, work: 0 });
+    // Another user's task with a tag of the same name counts for them only.
+    const other = await signUp(t.app);
+    await ok(other, 'POST', '/api/v1/tasks', { title: 'theirs', tags: ['new', 'work'] });
+    await expectCountsTrue({ new: 1, work: 0 });
+    expect((await tagsOf(other)).map((x) => [x.name, x.open_tasks])).toEqual([
+      ['new', 1],
+      ['work', 1],
+    ]);
+  });
+
+  it('open-task counts stay exact under concurrent writes to the same tags', async () => {
+    const user = await signUp(t.app);
+    const create = (i: number) =>
+      call(t.app, 'POST', '/api/v1/tasks', {
+        token: user.token,
+        body: { title: `t${i}`, tags: i % 2 ? ['odd', 'all'] : ['all'] },
+      });
+    const created = await Promise.all(Array.from({ length: 16 }, (_, i) => create(i)));
+    expect(created.map((r) => r.status)).toEqual(Array(16).fill(201));
+    const ids = created.map((r) => r.body.id as string);
+    // Completes, untags and deletes at once, each touching the same counter rows.
+    const writes = await Promise.all([
+      ...ids.slice(0, 4).map((id) => call(t.app, 'POST', `/api/v1/tasks/${id}/complete`, { token: user.token })),
+      ...ids.slice(4, 8).map((id) => call(t.app, 'DELETE', `/api/v1/tasks/${id}/tags/all`, { token: user.token })),
+      ...ids.slice(8, 10).map((id) => call(t.app, 'DELETE', `/api/v1/tasks/${id}`, { token: user.token })),
+    ]);
+    expect(writes.every((r) => r.status < 300)).toBe(true);
+    const listed = Object.fromEntries((await tagsOf(user)).map((x) => [x.name, x.open_tasks]));
+    // "all": 16 - 4 completed - 4 untagged - 2 deleted; "odd": 1, 3, …, 15 but 1, 3 (completed) and 9 (deleted).
+    const open = await t.app.database.db
+      .selectFrom('tasks')
+      .select(['tag_keys'])
+      .where('created_by', '=', user.id)
+      .where('status', '=', 'open')
+      .execute();
+    const count = (key: string) => open.filter((row) => row.tag_keys.includes(key)).length;
+    expect(listed).toEqual({ all: count('all'), odd: count('odd') });
+    expect(listed).toEqual({ all: 6, odd: 5 });
   });
 
   it('adds and removes tags on a task, each a task.updated change', async () => {

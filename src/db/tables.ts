@@ -137,6 +137,13 @@ export interface TaskTagsTable {
   tag_id: string;
 }
 
+/** Open tasks per (list, lowercased tag name), kept by a trigger on tasks (migration 0007). */
+export interface TagOpenCountsTable {
+  list_id: string;
+  tag_key: string;
+  open_tasks: number;
+}
+
 export interface IdempotencyKeysTable {
   user_id: string;
   key: string;
@@ -258,6 +265,7 @@ export interface DB {
   task_series: TaskSeriesTable;
   tags: TagsTable;
   task_tags: TaskTagsTable;
+  tag_open_counts: TagOpenCountsTable;
   views: ViewsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;

@@ -30,7 +30,8 @@ export function filterSql(filter: Filter, context: FilterContext): RawBuilder<Sq
     case 'priority':
       return sql<SqlBool>`tasks.priority IN (${sql.join(filter.priorities.map(priorityToRank))})`;
     // tag_keys holds the task's tag names lowercased (kept by triggers): the test needs no
-    // join, and tasks_find_idx can start from the tag when it is the selective part.
+    // join, and the per-status GIN indexes (migration 0007) can start from the tag when it
+    // is the selective part.
     case 'tag':
       return sql<SqlBool>`tasks.tag_keys @> ARRAY[lower(${filter.name}::text)]`;
     case 'untagged':

@@ -119,9 +119,12 @@ function branchSql(spec: TaskPageSpec, partition: Partition): RawBuilder<unknown
   const after = sql.raw(spec.order === 'asc' ? '>' : '<');
   const where: RawBuilder<SqlBool>[] = [
     sql<SqlBool>`tasks.list_id = l.list_id`,
-    sql<SqlBool>`tasks.status = ${partition.status}`,
+    // A literal, not a parameter: the search/tag GIN indexes are partial per status
+    // (migration 0007), and only a constant lets every plan, generic ones included, use them.
+    sql<SqlBool>`tasks.status = ${sql.lit(partition.status)}`,
     filterSql(spec.filter, spec.context),
   ];
+  if (spec.sort === 'rank') return rankedBranchSql(spec, where);
   // Among undated rows due_key is constant (NULL), but the planner only walks the index in
   // order when ORDER BY names the index's columns, so it stays in the ORDER BY.
   const order = sql`${key} ${dir}, tasks.id ${dir}`;
@@ -134,12 +137,37 @@ function branchSql(spec: TaskPageSpec, partition: Partition): RawBuilder<unknown
       where.push(sql<SqlBool>`(${key}, tasks.id) ${after} (${keyParameter(spec.sort, spec.after.key)}, ${spec.after.id}::uuid)`);
     }
   }
-  const rank = spec.rankQuery ? sql`ts_rank(tasks.search_vector, ${spec.rankQuery})` : sql`NULL::real`;
   return sql`SELECT * FROM (
-    SELECT tasks.id, ${key} AS sort_value, ${rank} AS rank
+    SELECT tasks.id, ${key} AS sort_value
     FROM tasks
     WHERE ${sql.join(where, sql` AND `)}
     ORDER BY ${order}
+    LIMIT ${spec.limit + 1}) AS part`;
+}
+
+/**
+ * Best match first: every match must be ranked to find the best, so ts_rank is computed
+ * exactly once per match. The fence (OFFSET 0 keeps the subquery from being flattened) is
+ * what makes it once: flattened, the planner would copy the expression into the cursor
+ * condition and the select list and evaluate it two or three times per match (twice cost a
+ * third of a one-word search's server time at 100k tasks: docs/search-explain.md).
+ */
+function rankedBranchSql(spec: TaskPageSpec, where: RawBuilder<SqlBool>[]): RawBuilder<unknown> {
+  const dir = sql.raw(spec.order === 'asc' ? 'ASC' : 'DESC');
+  const after = sql.raw(spec.order === 'asc' ? '>' : '<');
+  // A rank key is never null (the cursor of an undated row exists only for the due sort).
+  const cursor =
+    spec.after && spec.after.key !== null
+      ? sql`WHERE (scored.sort_value, scored.id) ${after} (${keyParameter('rank', spec.after.key)}, ${spec.after.id}::uuid)`
+      : sql``;
+  return sql`SELECT * FROM (
+    SELECT scored.id, scored.sort_value FROM (
+      SELECT tasks.id, ${sortKey('rank', spec.rankQuery)} AS sort_value
+      FROM tasks
+      WHERE ${sql.join(where, sql` AND `)}
+      OFFSET 0) AS scored
+    ${cursor}
+    ORDER BY scored.sort_value ${dir}, scored.id ${dir}
     LIMIT ${spec.limit + 1}) AS part`;
 }
 
@@ -155,6 +183,13 @@ export function taskPageSql(db: Kysely<DB>, spec: TaskPageSpec): RawBuilder<Task
     return sql`${value} ${dir}, ${id} ${dir}`;
   };
   const branches = partitions(spec).map((p) => branchSql(spec, p));
+  // Rank and highlights of the page's rows only (a rank sort already has the rank as its key).
+  const rank =
+    spec.sort === 'rank'
+      ? sql`page.sort_value`
+      : spec.rankQuery
+        ? sql`ts_rank(tasks.search_vector, ${spec.rankQuery})`
+        : sql`NULL::real`;
   const highlights = spec.rankQuery
     ? sql`ts_headline('english', translate(tasks.title, '<>', ${ANGLE_BRACKETS}), ${spec.rankQuery}, ${TITLE_HEADLINE})
             AS title_highlight,
@@ -164,7 +199,7 @@ export function taskPageSql(db: Kysely<DB>, spec: TaskPageSpec): RawBuilder<Task
     : sql`NULL AS title_highlight, NULL AS description_snippet`;
   return sql<TaskPageRow>`
     SELECT ${sql.join(TASK_COLUMNS.map((c) => sql.ref(`tasks.${c}`)))}, ${taskTagNamesSql} AS tags,
-      ${keyText(spec.sort)} AS sort_key, page.rank, ${highlights}
+      ${keyText(spec.sort)} AS sort_key, ${rank} AS rank, ${highlights}
     FROM (
       SELECT merged.* FROM (${lists}) AS l
       CROSS JOIN LATERAL (${sql.join(branches, sql` UNION ALL `)}) AS merged

@@ -199,10 +199,10 @@ export function createTagService({ db, transact, clock }: TagServiceDeps) {
 }
 
 /**
- * Tags with their open-task counts. Each count is one bitmap scan of tasks_find_idx (list,
- * status and tag key intersect inside the GIN index), scoped like every task read. It is
- * O(matching tasks): ~0.1 s for 12 tags over a 100k-task user (docs/search-explain.md); a
- * counter table would make it O(tags) at the price of a hot row per tag on every write.
+ * Tags with their open-task counts: the sum of the tag's counters over the reader's lists
+ * (tag_open_counts, kept by a trigger on tasks in the writing transaction: migration 0007).
+ * O(tags × lists), whatever the number of tasks; the same answer as counting the open tasks
+ * whose tag_keys hold the name (test/tags.test.ts checks the two agree).
  */
 function selectTags(q: Kysely<DB>, userId: string) {
   return q
@@ -210,11 +210,10 @@ function selectTags(q: Kysely<DB>, userId: string) {
     .select(['tags.id', 'tags.name', 'tags.color', 'tags.created_at', 'tags.version'])
     .select((eb) =>
       eb
-        .selectFrom('tasks')
-        .select(eb.fn.countAll<string>().as('n'))
-        .where('tasks.list_id', 'in', accessibleListIds(q, userId))
-        .where('tasks.status', '=', 'open')
-        .where(sql<boolean>`tasks.tag_keys @> ARRAY[lower(tags.name)]`)
+        .selectFrom('tag_open_counts')
+        .select((counts) => counts.fn.sum<string>('tag_open_counts.open_tasks').as('n'))
+        .where('tag_open_counts.list_id', 'in', accessibleListIds(q, userId))
+        .where('tag_open_counts.tag_key', '=', sql<string>`lower(tags.name)`)
         .as('open_tasks'),
     )
     .where('tags.user_id', '=', userId);
