@@ -224,6 +224,29 @@ describeWithDatabase('search, filters and sorting on GET /tasks', () => {
       expect(await search('invo ')).toEqual([]);
     });
 
+    it('the first two keystrokes list matches newest first; from the third, best match first', async () => {
+      const strong = await create(user, { title: 'Refactor the report renderer' });
+      const weak = await create(user, { title: 'Zebra crossing', description: 'retro' });
+      try {
+        // Two characters: no ranking of every match, the newest first (here the weaker match).
+        const firstKeys = (await search('re')).map((i) => i.title);
+        expect(firstKeys.indexOf('Zebra crossing')).toBeLessThan(firstKeys.indexOf('Refactor the report renderer'));
+        // Three characters, or sort=rank: best match first.
+        for (const [q, extra] of [
+          ['ret', ''],
+          ['re', '&sort=rank'],
+        ] as const) {
+          const ranked = await search(q, extra);
+          const ranks = ranked.map((i) => i.search?.rank ?? 0);
+          expect(ranks, q).toEqual([...ranks].sort((a, b) => b - a));
+        }
+        const rankedTwo = (await search('re', '&sort=rank')).map((i) => i.title);
+        expect(rankedTwo.indexOf('Refactor the report renderer')).toBeLessThan(rankedTwo.indexOf('Zebra crossing'));
+      } finally {
+        for (const task of [strong, weak]) await call(t.app, 'DELETE', `/api/v1/tasks/${task.id}`, { token: user.token });
+      }
+    });
+
     it('searches tag names too, and follows tag changes at once', async () => {
       expect((await search('finance')).map((i) => i.title)).toEqual(['Quarterly review']);
       const task = await create(user, { title: 'Tagged later' });
