@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/connect.js';
 import type { Transact } from '../db/transaction.js';
+import { createWakeSignal } from '../events/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 
 export const REMINDERS_CHANNEL = 'taskflow_reminders';
@@ -55,27 +56,10 @@ export function createReminderScheduler(deps: SchedulerDeps) {
   let running = false;
   let loop: Promise<void> | null = null;
   let unlisten: (() => Promise<void>) | null = null;
-  let woken = false;
-  let wakeUp: (() => void) | null = null;
+  const signal = createWakeSignal();
+  const wake = (): void => signal.nudge();
+  const sleep = (ms: number): Promise<void> => (running ? signal.sleep(ms) : Promise.resolve());
   const firedListeners = new Set<(fired: ReadonlyArray<{ id: string; remind_at: Date }>) => void>();
-
-  function wake(): void {
-    woken = true;
-    wakeUp?.();
-  }
-
-  function sleep(ms: number): Promise<void> {
-    if (woken || !running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  }
 
   /**
    * Fires one batch of due reminders; returns how many fired and the earliest pending
@@ -185,7 +169,7 @@ export function createReminderScheduler(deps: SchedulerDeps) {
 
   async function runLoop(): Promise<void> {
     while (running) {
-      woken = false;
+      signal.clear();
       try {
         // Overdue first (also on start): drain in batches until nothing due is left.
         const delay = delayAfter(await fire());
