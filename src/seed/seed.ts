@@ -2,6 +2,7 @@
 // today, this week, later, undated; all priorities; tags; some completed), created through
 // the task service so that every seeded task has its events like any other. Above
 // BULK_THRESHOLD tasks, or with --users, it seeds set-based instead (bulk.ts).
+import { sql } from 'kysely';
 import type { App } from '../app.js';
 import { EmailTaken } from '../errors.js';
 import type { CreateTaskInput, Priority } from '../tasks/schema.js';
@@ -105,6 +106,10 @@ export async function seed(app: App, name: string, options: SeedOptions) {
     otherTasks += result.tasks;
     onProgress?.(`user ${k}/${users} seeded (${tasksPerUser} tasks)`);
   }
+  // After a bulk load the planner's statistics still describe the empty tables (autovacuum
+  // gets to them later): a search then scanned all 68k open tasks of the list instead of
+  // its GIN index (30 ms instead of 9 at 100k tasks). Refresh them now.
+  if (main.tasks + otherTasks > BULK_THRESHOLD) await sql`ANALYZE`.execute(app.database.db);
   return { ...main, users: 1 + users, total_tasks: main.tasks + otherTasks };
 }
 

@@ -71,6 +71,11 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
+  // What a failed wait reports: the exit, the last log lines (fatal errors are logged as
+  // JSON to stdout) and stderr.
+  const output = () =>
+    `exit ${child.exitCode ?? child.signalCode ?? 'none yet'}; last log lines: ${JSON.stringify(logs.slice(-5)).slice(-2000)}; ` +
+    `stderr: ${stderr.slice(-2000)}`;
 
   return {
     child,
@@ -93,13 +98,13 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): CliProcess {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${stderr.slice(-2000)}`));
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${output()}`));
         }, timeoutMs);
         waiters.add(check);
         void exited.then(() => {
           if (!waiters.has(check)) return;
           done();
-          reject(new Error(`process exited while waiting for ${what}; stderr: ${stderr.slice(-2000)}`));
+          reject(new Error(`process exited while waiting for ${what}; ${output()}`));
         });
       });
     },
