@@ -4,7 +4,15 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Consumer } from '../src/events/consumer.js';
-import { call, describeWithDatabase, signUp, startTestApp, type TestApp, type TestUser } from './support/app.js';
+import {
+  call,
+  consumersCaughtUp,
+  describeWithDatabase,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/app.js';
 import { metricSample } from './support/metrics.js';
 import { expectProblem } from './support/problems.js';
 import { until } from './support/until.js';
@@ -128,10 +136,7 @@ describeWithDatabase('dead letters', () => {
     // 'b' was handled only after the consumer gave up on the poison event, not skipped past it.
     const b = handled.find((h) => h.title === 'b');
     expect(b?.at).toBeGreaterThanOrEqual(letter.last_failed_at.getTime());
-    await until(async () => (await t.app.consumers.lag()).every((l) => l.events === 0), {
-      timeoutMs: DEAD_LETTER_MS,
-      what: 'every consumer to catch up',
-    });
+    await consumersCaughtUp(t.app, undefined, { timeoutMs: DEAD_LETTER_MS, what: 'every consumer to catch up' });
   });
 
   it('dead letters are listed only for admins, and for them only once they log in again', async () => {

@@ -3,7 +3,15 @@
 // and weeks before a due count on the calendar of the task's zone, hours are exact.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { call, describeWithDatabase, signUp, startTestApp, type TestApp, type TestUser } from './support/app.js';
+import {
+  call,
+  consumersCaughtUp,
+  describeWithDatabase,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/app.js';
 import { until } from './support/until.js';
 
 const T0 = '2026-01-10T10:00:00.000Z';
@@ -62,15 +70,7 @@ describeWithDatabase('reminders created with their task', () => {
     return Number(row.n);
   }
 
-  async function plannerCaughtUp() {
-    await until(
-      async () => {
-        const lag = await t.app.consumers.lag();
-        return lag.filter((l) => l.consumer.startsWith('reminder-')).every((l) => l.events === 0);
-      },
-      { what: 'reminder consumers caught up', timeoutMs: 10_000 },
-    );
-  }
+  const plannerCaughtUp = () => consumersCaughtUp(t.app, (name) => name.startsWith('reminder-'));
 
   it('explicit reminders are created with the task, with their events in the same transaction', async () => {
     const task = await createTask(berlin, {

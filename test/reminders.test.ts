@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { appendEvents } from '../src/events/append-events.js';
-import { call, describeWithDatabase, signUp, startTestApp, type TestApp, type TestUser } from './support/app.js';
+import {
+  call,
+  consumersCaughtUp,
+  describeWithDatabase,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/app.js';
 import { until } from './support/until.js';
 
 const T0 = '2026-03-02T10:00:00.000Z';
@@ -58,15 +66,7 @@ describeWithDatabase('reminders', () => {
   }
 
   /** Waits until the planner has handled everything appended so far. */
-  async function plannerCaughtUp() {
-    await until(
-      async () => {
-        const lag = await t.app.consumers.lag();
-        return lag.filter((l) => l.consumer.startsWith('reminder-')).every((l) => l.events === 0);
-      },
-      { what: 'consumers caught up', timeoutMs: 10_000 },
-    );
-  }
+  const plannerCaughtUp = () => consumersCaughtUp(t.app, (name) => name.startsWith('reminder-'));
 
   it('fires a relative reminder at its time, not before, exactly once, and lands in the inbox', async () => {
     const { id: taskId } = await task(at(3600_000));

@@ -6,7 +6,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, signWebhook } from '../src/reminders/delivery.js';
-import { call, describeWithDatabase, signUp, startTestApp, type TestApp, type TestUser } from './support/app.js';
+import {
+  call,
+  consumersCaughtUp,
+  describeWithDatabase,
+  signUp,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/app.js';
 import { until } from './support/until.js';
 
 interface Received {
@@ -165,15 +173,8 @@ describeWithDatabase('reminder webhooks and Web Push', () => {
     t.app.database.db.selectFrom('push_subscriptions').select('endpoint').where('user_id', '=', user.id).execute();
 
   /** Waits until the push consumer has handled (or dead-lettered) every event appended so far. */
-  async function pushCaughtUp() {
-    await until(
-      async () => {
-        const lag = await t.app.consumers.lag();
-        return lag.filter((l) => l.consumer === 'reminder-push').every((l) => l.events === 0);
-      },
-      { what: 'push consumer caught up', timeoutMs: 15_000 },
-    );
-  }
+  const pushCaughtUp = () =>
+    consumersCaughtUp(t.app, (name) => name === 'reminder-push', { timeoutMs: 15_000, what: 'push consumer caught up' });
 
   const pushLetters = () =>
     t.app.database.db.selectFrom('dead_letters').select('event_id').where('consumer', '=', 'reminder-push').execute();

@@ -16,12 +16,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Tx } from '../db/transaction.js';
-import { appendEvents } from '../events/append-events.js';
 import type { Consumer } from '../events/consumer.js';
 import type { EventType, StoredEvent } from '../events/types.js';
 import { reminderTime } from './durations.js';
-import { notifyReminders } from './scheduler.js';
-import { type TaskTiming, taskTiming } from './service.js';
+import { appendReminderEvents, type TaskTiming, taskTiming } from './service.js';
 
 // Contract with the recurrence consumer: task.recurrence.generated on the NEW task with
 // data {previous_task_id, task_id}; task.occurrence.skipped carries {before, after} due fields.
@@ -89,23 +87,9 @@ export function reminderPlanner(clock: Clock): Consumer {
   };
 }
 
-async function announce(tx: Tx, cause: StoredEvent, type: EventType, rows: Changed[], now: Date) {
-  if (rows.length === 0) return;
-  await appendEvents(
-    tx,
-    { userId: cause.actorId ?? cause.userId, correlationId: cause.correlationId },
-    now,
-    rows.map((r) => ({
-      type,
-      aggregateType: 'reminder' as const,
-      aggregateId: r.id,
-      aggregateVersion: r.version,
-      userId: r.user_id,
-      causationId: cause.eventId,
-      data: { reminder_id: r.id, task_id: r.task_id, remind_at: new Date(r.remind_at).toISOString(), offset: r.offset_text },
-    })),
-  );
-  await notifyReminders.execute(tx.q);
+function announce(tx: Tx, cause: StoredEvent, type: EventType, rows: Changed[], now: Date) {
+  const actor = { userId: cause.actorId ?? cause.userId, correlationId: cause.correlationId };
+  return appendReminderEvents(tx, actor, now, type, rows, cause.eventId);
 }
 
 const RETURNING = sql`RETURNING r.id, r.task_id, r.user_id, r.remind_at, r.offset_text, r.version`;

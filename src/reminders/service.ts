@@ -164,7 +164,16 @@ export function defaultReminderOffset(q: Tx['q'] | Kysely<DB>, userId: string) {
   return q.selectFrom('reminder_settings').select('default_offset_text').where('user_id', '=', userId);
 }
 
-async function appendReminderEvents(tx: Tx, actor: Actor, now: Date, type: EventType, rows: ReminderRow[]) {
+/** The events of reminders written together (created, moved, cancelled), and a scheduler nudge. */
+export async function appendReminderEvents(
+  tx: Tx,
+  actor: Actor,
+  now: Date,
+  type: EventType,
+  rows: ReadonlyArray<Pick<ReminderRow, 'id' | 'task_id' | 'user_id' | 'remind_at' | 'offset_text' | 'version'>>,
+  causationId: string | null = null,
+) {
+  if (rows.length === 0) return;
   await appendEvents(
     tx,
     actor,
@@ -175,6 +184,7 @@ async function appendReminderEvents(tx: Tx, actor: Actor, now: Date, type: Event
       aggregateId: r.id,
       aggregateVersion: r.version,
       userId: r.user_id,
+      causationId,
       data: { reminder_id: r.id, task_id: r.task_id, remind_at: iso(r.remind_at), offset: r.offset_text },
     })),
   );

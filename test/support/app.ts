@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Consumer } from '../../src/events/consumer.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { copyTemplate, type DatabaseCopy, testDatabaseKind } from './databases.js';
+import { until } from './until.js';
 
 /** `describe` for suites that need a database: skipped (with the reason) only outside CI. */
 export const describeWithDatabase = (name: string, fn: () => void) => {
@@ -123,4 +124,19 @@ export async function signUp(
     refreshToken: res.body.refresh_token,
     inboxListId: res.body.user.inbox_list_id,
   };
+}
+
+/**
+ * Waits until the app's consumers whose name passes `which` (default: all) have handled
+ * every event appended so far (their lag reads 0).
+ */
+export function consumersCaughtUp(
+  app: App,
+  which: (consumer: string) => boolean = () => true,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<unknown> {
+  return until(async () => (await app.consumers.lag()).filter((l) => which(l.consumer)).every((l) => l.events === 0), {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    what: options.what ?? 'consumers caught up',
+  });
 }
