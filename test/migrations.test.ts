@@ -75,7 +75,7 @@ const DECLARED = {
   task_series: { id: true, owner_id: true, status: true, created_at: true, ended_at: true },
   tags: { id: true, user_id: true, name: true, color: true, created_at: true, version: true },
   task_tags: { task_id: true, tag_id: true },
-  tag_open_counts: { list_id: true, tag_key: true, open_tasks: true },
+  tag_open_counts: { list_id: true, tag_key: true, shard: true, open_tasks: true },
   views: {
     id: true,
     user_id: true,

@@ -141,6 +141,8 @@ export interface TaskTagsTable {
 export interface TagOpenCountsTable {
   list_id: string;
   tag_key: string;
+  /** Sharded counter (migration 0007): the count is the sum over shards. */
+  shard: Generated<number>;
   open_tasks: number;
 }
 

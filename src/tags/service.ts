@@ -199,7 +199,7 @@ export function createTagService({ db, transact, clock }: TagServiceDeps) {
 }
 
 /**
- * Tags with their open-task counts: the sum of the tag's counters over the reader's lists
+ * Tags with their open-task counts: the sum of the tag's counters over the reader's lists and the counter's shards
  * (tag_open_counts, kept by a trigger on tasks in the writing transaction: migration 0007).
  * O(tags × lists), whatever the number of tasks; the same answer as counting the open tasks
  * whose tag_keys hold the name (test/tags.test.ts checks the two agree).

@@ -9,19 +9,28 @@
 -- (INSERT), tag/untag and tag rename (0004's triggers rewrite tag_keys), complete, reopen
 -- and moves (UPDATE), delete and list deletion (DELETE) — so the count changes in the same
 -- transaction as the task. A row may reach 0 and stay (a tag name used again reuses it).
+--
+-- Sharded: a count is the SUM of up to 8 rows, and a writer adds its delta to the row of its
+-- connection's shard (pg_backend_pid() % 8). With one row per (list, tag), every concurrent
+-- request creating a task with the same tag in the same list queued on that row's lock until
+-- the previous one committed: http-create-task (10 concurrent, one tag) ran at 452 req/s,
+-- p99 76 ms with the counter against 637-706 req/s, p99 23-28 ms without it. A shard's row
+-- may go negative (a task counted in one shard, completed through another connection); only
+-- the sum is meaningful.
 CREATE TABLE tag_open_counts (
   list_id    uuid NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
   tag_key    text NOT NULL,
-  open_tasks integer NOT NULL CHECK (open_tasks >= 0),
-  PRIMARY KEY (list_id, tag_key)
+  shard      smallint NOT NULL DEFAULT 0 CHECK (shard BETWEEN 0 AND 7),
+  open_tasks integer NOT NULL,
+  PRIMARY KEY (list_id, tag_key, shard)
 );
 
 -- One function for the three events (a branch only plans the transition tables its event
 -- has). Deltas are summed per key first, so a statement that writes 20 000 tasks touches each
 -- counter row once; rows are written in key order, so two writers take the counter locks in
 -- the same order. A task's keys are taken DISTINCT: `@>` counted a task once per name.
--- A decrement only updates: when a list is deleted, its counter rows go by cascade before
--- the cascaded task delete reports here, and nothing must be re-inserted for it.
+-- Nothing is written for a list that no longer exists: when a list is deleted, its counter
+-- rows go by cascade before the cascaded task delete reports here.
 CREATE FUNCTION tasks_count_open_tags() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   changes refcursor;
@@ -55,13 +64,10 @@ BEGIN
   LOOP
     FETCH changes INTO change;
     EXIT WHEN NOT FOUND;
-    IF change.delta > 0 THEN
-      INSERT INTO tag_open_counts (list_id, tag_key, open_tasks) VALUES (change.list_id, change.tag_key, change.delta)
-      ON CONFLICT (list_id, tag_key) DO UPDATE SET open_tasks = tag_open_counts.open_tasks + excluded.open_tasks;
-    ELSE
-      UPDATE tag_open_counts SET open_tasks = open_tasks + change.delta
-      WHERE list_id = change.list_id AND tag_key = change.tag_key;
-    END IF;
+    INSERT INTO tag_open_counts (list_id, tag_key, shard, open_tasks)
+    SELECT change.list_id, change.tag_key, pg_backend_pid() % 8, change.delta
+    WHERE EXISTS (SELECT 1 FROM lists WHERE lists.id = change.list_id)
+    ON CONFLICT (list_id, tag_key, shard) DO UPDATE SET open_tasks = tag_open_counts.open_tasks + excluded.open_tasks;
   END LOOP;
   CLOSE changes;
   RETURN NULL;
@@ -75,7 +81,7 @@ CREATE TRIGGER tasks_open_tags_updated AFTER UPDATE ON tasks
 CREATE TRIGGER tasks_open_tags_deleted AFTER DELETE ON tasks
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tasks_count_open_tags();
 
--- Existing rows.
+-- Existing rows (shard 0).
 INSERT INTO tag_open_counts (list_id, tag_key, open_tasks)
 SELECT tasks.list_id, k.tag_key, count(*)
 FROM tasks, LATERAL (SELECT DISTINCT unnest(tasks.tag_keys) AS tag_key) k
