@@ -13,8 +13,10 @@
 //   drop the subscription, other failures retry like the webhook.
 import { createHmac, randomUUID } from 'node:crypto';
 import webpush from 'web-push';
+import type { Tx } from '../db/transaction.js';
 import type { Consumer } from '../events/consumer.js';
 import { claimEventOnce } from '../events/processed-events.js';
+import type { StoredEvent } from '../events/types.js';
 
 export interface DeliveryOptions {
   webhookMaxAttempts: number;
@@ -39,28 +41,36 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 export function inboxConsumer(): Consumer {
+  const rowOf = (event: StoredEvent) => {
+    const d = event.data as { reminder_id?: string; task_id?: string; task_title?: string; remind_at?: string };
+    if (typeof d.task_id !== 'string') return null;
+    return {
+      id: randomUUID(),
+      user_id: event.userId,
+      event_id: event.eventId,
+      reminder_id: d.reminder_id ?? event.aggregateId,
+      task_id: d.task_id,
+      title: d.task_title ?? '',
+      remind_at: d.remind_at ? new Date(d.remind_at) : event.occurredAt,
+      created_at: event.occurredAt,
+    };
+  };
+  const insert = async (events: readonly StoredEvent[], tx: Tx) => {
+    const rows = events.flatMap((e) => rowOf(e) ?? []);
+    if (rows.length === 0) return;
+    await tx.q
+      .insertInto('notifications')
+      .values(rows)
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .execute();
+  };
   return {
     name: 'reminder-inbox',
     partitions: 1,
     handles: ['reminder.fired'],
-    async handle(event, tx) {
-      const d = event.data as { reminder_id?: string; task_id?: string; task_title?: string; remind_at?: string };
-      if (typeof d.task_id !== 'string') return;
-      await tx.q
-        .insertInto('notifications')
-        .values({
-          id: randomUUID(),
-          user_id: event.userId,
-          event_id: event.eventId,
-          reminder_id: d.reminder_id ?? event.aggregateId,
-          task_id: d.task_id,
-          title: d.task_title ?? '',
-          remind_at: d.remind_at ? new Date(d.remind_at) : event.occurredAt,
-          created_at: event.occurredAt,
-        })
-        .onConflict((oc) => oc.column('event_id').doNothing())
-        .execute();
-    },
+    handle: (event, tx) => insert([event], tx),
+    // A burst of fired reminders is one multi-row INSERT per batch.
+    handleBatch: insert,
   };
 }
 
