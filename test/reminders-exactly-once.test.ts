@@ -73,7 +73,19 @@ describeWithDatabase('reminders fire exactly once across worker processes', () =
         { what: '10,000 reminders fired', timeoutMs: 45_000, intervalMs: 200 },
       );
       expect(done).toEqual({ reminders: 10_000, events: 10_000, doubled: 0, sent: 10_000, pending: 0 });
-      // Every worker took part (SKIP LOCKED shares the burst rather than serializing it).
+      // The in-app inbox (a consumer of reminder.fired in every worker, written a batch at a
+      // time) holds exactly one notification per fired reminder.
+      const inbox = await until(
+        async () => {
+          const r = await sql<{ rows: number; reminders: number }>`
+            SELECT count(*)::int AS rows, count(DISTINCT reminder_id)::int AS reminders FROM notifications`.execute(
+            t.app.database.db,
+          );
+          return (r.rows[0]?.rows ?? 0) >= 10_000 ? r.rows[0] : null;
+        },
+        { what: '10,000 notifications', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(inbox).toEqual({ rows: 10_000, reminders: 10_000 });
       for (const w of three) await w.stop();
     },
     90_000,
