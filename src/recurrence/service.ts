@@ -106,9 +106,11 @@ export function createRecurrenceService({ db, tasks }: RecurrenceServiceDeps) {
       .execute();
     if (!series || rows.length === 0) throw new NotFound(`Series ${seriesId} not found`);
     const instances = rows.map(toView);
-    const skips = await visibleEvents(db, actor.userId)
-      .select(['events.aggregate_id', 'events.data', 'events.occurred_at'])
-      .where('events.type', '=', 'task.occurrence.skipped')
+    // One read for both kinds of skip: a skip of the open instance, and the dates a late
+    // completion jumped over (recorded on the generated instance).
+    const events = await visibleEvents(db, actor.userId)
+      .select(['events.type', 'events.aggregate_id', 'events.data', 'events.occurred_at'])
+      .where('events.type', 'in', ['task.occurrence.skipped', 'task.recurrence.generated'])
       .where(
         'events.aggregate_id',
         'in',
@@ -116,16 +118,8 @@ export function createRecurrenceService({ db, tasks }: RecurrenceServiceDeps) {
       )
       .orderBy('events.seq')
       .execute();
-    const generated = await visibleEvents(db, actor.userId)
-      .select(['events.aggregate_id', 'events.data', 'events.occurred_at'])
-      .where('events.type', '=', 'task.recurrence.generated')
-      .where(
-        'events.aggregate_id',
-        'in',
-        instances.map((t) => t.id),
-      )
-      .orderBy('events.seq')
-      .execute();
+    const skips = events.filter((e) => e.type === 'task.occurrence.skipped');
+    const generated = events.filter((e) => e.type === 'task.recurrence.generated');
     const skipped: SeriesView['skipped'] = [
       ...skips.map((e) => {
         const data = e.data as { from?: string; to?: string };
