@@ -83,9 +83,7 @@ export function webhookConsumer(options: DeliveryOptions): Consumer {
     externalEffects: true,
     handles: ['reminder.fired'],
     async handle(event, tx) {
-      const channel = event.data.channel;
-      if (channel !== undefined && channel !== 'all' && channel !== 'webhook') return;
-      if (target(event.data, 'webhook') === false) return;
+      if (!wanted(event, 'webhook')) return;
       const settings = await tx.q
         .selectFrom('reminder_settings')
         .select(['webhook_url', 'webhook_secret'])
@@ -129,9 +127,7 @@ export function pushConsumer(options: DeliveryOptions): Consumer {
     externalEffects: true,
     handles: ['reminder.fired'],
     async handle(event, tx) {
-      const channel = event.data.channel;
-      if (channel !== undefined && channel !== 'all' && channel !== 'push') return;
-      if (target(event.data, 'push') === false) return;
+      if (!wanted(event, 'push')) return;
       const subs = await tx.q.selectFrom('push_subscriptions').selectAll().where('user_id', '=', event.userId).execute();
       if (subs.length === 0) return;
       if (!(await claimEventOnce(tx, name, event.eventId))) return;
@@ -166,10 +162,16 @@ export function pushConsumer(options: DeliveryOptions): Consumer {
   };
 }
 
-/** Whether the user had this target when the reminder fired; undefined for events from before `targets`. */
-function target(data: Record<string, unknown>, name: 'webhook' | 'push'): boolean | undefined {
-  const targets = data.targets as Record<string, unknown> | undefined;
-  return typeof targets?.[name] === 'boolean' ? (targets[name] as boolean) : undefined;
+/**
+ * Whether a delivery consumer acts on a fired reminder: the reminder's channel includes it,
+ * and the user had that target when it fired (`targets`; events from before it say nothing,
+ * and the consumer looks).
+ */
+function wanted(event: StoredEvent, name: 'webhook' | 'push'): boolean {
+  const channel = event.data.channel;
+  if (channel !== undefined && channel !== 'all' && channel !== name) return false;
+  const targets = event.data.targets as Record<string, unknown> | undefined;
+  return targets?.[name] !== false;
 }
 
 /** HTTPS, or plain HTTP to loopback when allowed (tests, local development). */
