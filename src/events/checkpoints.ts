@@ -42,14 +42,6 @@ export async function claimCheckpoint(q: Tx['q'], lockNamespace: number, consume
   return { txId: cp.tx_id, seq: cp.seq } satisfies Position;
 }
 
-/** Log order of two positions: negative, 0 or positive. */
-export function comparePositions(a: Position, b: Position): number {
-  const tx = BigInt(a.txId) - BigInt(b.txId);
-  if (tx !== 0n) return tx < 0n ? -1 : 1;
-  const seq = BigInt(a.seq) - BigInt(b.seq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
 export class CheckpointMoved extends Error {}
 
 /** Moves the checkpoint from `from` to `to`; throws if another worker moved it meanwhile. */

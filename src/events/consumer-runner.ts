@@ -30,11 +30,11 @@ import type { Transact } from '../db/transaction.js';
 import { NotFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { EVENTS_CHANNEL } from './append-events.js';
-import { advanceCheckpoint, CheckpointMoved, claimCheckpoint, comparePositions, ensureCheckpoints } from './checkpoints.js';
+import { advanceCheckpoint, CheckpointMoved, claimCheckpoint, ensureCheckpoints } from './checkpoints.js';
 import type { Consumer } from './consumer.js';
 import { type ConsumerMetrics, observeConsumerLag } from './consumer-metrics.js';
 import { type Failure, recordDeadLetter } from './dead-letters.js';
-import { hasEventsHeldBack, type Position, readConsumerBatch, readEventById } from './read-events.js';
+import { comparePositions, hasEventsHeldBack, type Position, readConsumerBatch, readEventById } from './read-events.js';
 import type { StoredEvent } from './types.js';
 import { createSemaphore, createWakeSignal, type WakeSignal } from './wake-signal.js';
 

@@ -23,6 +23,14 @@ export interface Position {
 
 export const START: Position = { txId: '0', seq: '0' };
 
+/** Negative when a sorts before b in log order, 0 when equal, positive after. */
+export function comparePositions(a: Position, b: Position): number {
+  const tx = BigInt(a.txId) - BigInt(b.txId);
+  if (tx !== 0n) return tx < 0n ? -1 : 1;
+  const seq = BigInt(a.seq) - BigInt(b.seq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
 type EventRecord = Parameters<typeof toStoredEvent>[0];
 
 // tx_id as text: xid8 has no JS parser of its own on either database.

@@ -13,9 +13,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/tables.js';
-import { isArchivedAfter, type Position, readVisibleEventsAfter } from '../events/read-events.js';
+import { comparePositions, isArchivedAfter, type Position, readVisibleEventsAfter } from '../events/read-events.js';
 import type { Logger } from '../observability/logger.js';
-import { comparePositions, decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type { DisconnectReason, RealtimeMetrics, TransportKind } from './metrics.js';
 import { createTitleCache, type PresentedEvent, presentEvents, wants } from './present.js';
 import { CLOSE, type ServerFrame, type Topic } from './schema.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { comparePositions, decodeCursor, encodeCursor } from './cursor.js';
+import { comparePositions } from '../events/read-events.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { topicOf, wants } from './present.js';
 
 const position = fc.record({

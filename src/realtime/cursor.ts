@@ -16,11 +16,3 @@ export function decodeCursor(cursor: string): Position | null {
   if (!match?.[1] || !match[2]) return null;
   return { txId: match[1], seq: match[2] };
 }
-
-/** Negative when a sorts before b in log order, 0 when equal, positive after. */
-export function comparePositions(a: Position, b: Position): number {
-  const tx = BigInt(a.txId) - BigInt(b.txId);
-  if (tx !== 0n) return tx < 0n ? -1 : 1;
-  const seq = BigInt(a.seq) - BigInt(b.seq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
