@@ -13,7 +13,7 @@ import { connectDatabase, type Database } from './db/connect.js';
 import { loadMigrations, migrateUp } from './db/migrate.js';
 import { createTransact, type Transact } from './db/transaction.js';
 import { adminEventRoutes } from './events/admin-routes.js';
-import { createCommitNotifier } from './events/commit-notifier.js';
+import { createCommitNotifier, newNotifyOrigin } from './events/commit-notifier.js';
 import type { Consumer } from './events/consumer.js';
 import { createConsumerMetrics } from './events/consumer-metrics.js';
 import { type ConsumerRunner, createConsumerRunner } from './events/consumer-runner.js';
@@ -134,6 +134,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
       ...(options.extraConsumers ?? []),
     ];
+    // This app's NOTIFY origin: its own runner and tailer are woken in-process and skip the echo.
+    const notifyOrigin = newNotifyOrigin();
     const consumers = createConsumerRunner({
       database,
       transact,
@@ -147,6 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         concurrency:
           database.kind === 'pglite' ? 1 : Math.min(config.CONSUMER_CONCURRENCY, Math.max(1, config.DATABASE_POOL_SIZE - 2)),
       },
+      ownOrigin: notifyOrigin,
     });
     const realtime = createRealtimeHub({
       database,
@@ -159,8 +162,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         pollIntervalMs: config.REALTIME_POLL_INTERVAL_MS,
         replayLimit: config.REALTIME_REPLAY_LIMIT,
       },
+      ownOrigin: notifyOrigin,
     });
-    const notifier = createCommitNotifier(database, log);
+    const notifier = createCommitNotifier(database, log, notifyOrigin);
     onEventsCommitted = (types) => {
       notifier.nudge();
       consumers.nudge(types);

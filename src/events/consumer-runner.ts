@@ -67,6 +67,8 @@ export interface RunnerDeps {
   metrics: ConsumerMetrics;
   consumers: readonly Consumer[];
   options?: RunnerOptions;
+  /** This app's NOTIFY origin (commit-notifier.ts): its echo is skipped, `nudge` already ran. */
+  ownOrigin?: string;
 }
 
 interface Slot {
@@ -363,7 +365,9 @@ export function createConsumerRunner(deps: RunnerDeps) {
       if (running) return;
       for (const c of deps.consumers) await ensureCheckpoints(database.db, c.name, c.partitions ?? 1);
       running = true;
-      unlisten = await database.listen(EVENTS_CHANNEL, () => nudge());
+      unlisten = await database.listen(EVENTS_CHANNEL, (origin) => {
+        if (origin !== deps.ownOrigin) nudge();
+      });
       if (slots.length === 0) markIdle();
       loops = slots.map((slot) =>
         runSlotLoop(slot).catch((err) => {

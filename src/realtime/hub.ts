@@ -47,6 +47,8 @@ export function createRealtimeHub(deps: {
   log: Logger;
   metrics: (connections: () => Record<TransportKind, number>) => RealtimeMetrics;
   options: RealtimeOptions;
+  /** This app's NOTIFY origin: the tailer skips the echo of local commits (nudged directly). */
+  ownOrigin?: string;
 }) {
   const { database, log, options } = deps;
   const db = database.db;
@@ -60,7 +62,7 @@ export function createRealtimeHub(deps: {
   const tailer = createLogTailer({
     database,
     log,
-    options: { pollIntervalMs: options.pollIntervalMs, batchSize: 1000 },
+    options: { pollIntervalMs: options.pollIntervalMs, batchSize: 1000, ownOrigin: deps.ownOrigin },
     onEvents: dispatch,
   });
   const context: StreamContext = {

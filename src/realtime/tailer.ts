@@ -18,6 +18,8 @@ import type { Logger } from '../observability/logger.js';
 export interface TailerOptions {
   pollIntervalMs: number;
   batchSize: number;
+  /** This app's NOTIFY origin (commit-notifier.ts): its echo is skipped, `nudge` already ran. */
+  ownOrigin?: string | undefined;
 }
 
 export type LogTailer = ReturnType<typeof createLogTailer>;
@@ -90,7 +92,9 @@ export function createLogTailer(deps: {
       if (running) return;
       position = await readLogHead(database.db);
       running = true;
-      unlisten = await database.listen(EVENTS_CHANNEL, nudge);
+      unlisten = await database.listen(EVENTS_CHANNEL, (origin) => {
+        if (origin !== options.ownOrigin) nudge();
+      });
       loop = runLoop().catch((err) => log.fatal({ err }, 'real-time tail loop crashed'));
     },
 
